@@ -1,0 +1,331 @@
+"""The export document: a session and its messages as checked, portable JSON.
+
+Layout (``schema_version`` 1)::
+
+    {"format": "cleveragents.session-export", "schema_version": 1,
+     "exported_at": "...Z", "session": {...}, "messages": [{...}, ...], "checksum": "<hex>"}
+
+``checksum`` is the SHA-256 of the canonical JSON encoding (sorted keys, ``,``/``:``
+separators, UTF-8, no NaN) of the payload: every key except ``exported_at`` and
+``checksum``. It detects corruption, not deliberate tampering: anyone can recompute it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, NoReturn
+
+from cleveragents.application.services import input_rules
+from cleveragents.domain.errors import (
+    ChecksumMismatchError,
+    ExportDocumentTooLargeError,
+    InvalidExportDocumentError,
+    InvalidSessionDataError,
+    UnsupportedSchemaVersionError,
+)
+from cleveragents.domain.session import Session, SessionMessage
+
+FORMAT_NAME = "cleveragents.session-export"
+SCHEMA_VERSION = 1
+
+_DOCUMENT_KEYS = frozenset(
+    {"format", "schema_version", "exported_at", "session", "messages", "checksum"}
+)
+_UNCHECKSUMMED_KEYS = frozenset({"exported_at", "checksum"})
+_SESSION_KEYS = frozenset(
+    {
+        "id",
+        "actor_name",
+        "title",
+        "metadata",
+        "message_count",
+        "input_tokens",
+        "output_tokens",
+        "created_at",
+        "updated_at",
+    }
+)
+_MESSAGE_KEYS = frozenset(
+    {"id", "sequence", "role", "content", "metadata", "token_count", "created_at"}
+)
+_CHECKSUM_PATTERN = re.compile(r"[0-9a-f]{64}")
+
+
+@dataclass(frozen=True, slots=True)
+class ImportLimits:
+    """Bounds on what an import accepts, so one document cannot exhaust the host."""
+
+    max_document_bytes: int = 128 * 1024 * 1024
+    max_messages: int = 1_000_000
+
+
+def format_timestamp(moment: datetime) -> str:
+    """Fixed-width ISO 8601 in UTC with microseconds, so equal instants encode equally."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def canonical_json(value: object) -> bytes:
+    return json.dumps(
+        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    ).encode("utf-8")
+
+
+def payload_checksum(document: dict[str, Any]) -> str:
+    """SHA-256 (hex) of the canonical encoding of the document without its unchecked keys."""
+    payload = {k: v for k, v in document.items() if k not in _UNCHECKSUMMED_KEYS}
+    return hashlib.sha256(canonical_json(payload)).hexdigest()
+
+
+def build_export_document(
+    session: Session, messages: Sequence[SessionMessage], *, exported_at: datetime
+) -> dict[str, Any]:
+    document: dict[str, Any] = {
+        "format": FORMAT_NAME,
+        "schema_version": SCHEMA_VERSION,
+        "exported_at": format_timestamp(exported_at),
+        "session": {
+            "id": session.id,
+            "actor_name": session.actor_name,
+            "title": session.title,
+            "metadata": session.metadata,
+            "message_count": len(messages),
+            "input_tokens": session.input_tokens,
+            "output_tokens": session.output_tokens,
+            "created_at": format_timestamp(session.created_at),
+            "updated_at": format_timestamp(session.updated_at),
+        },
+        "messages": [
+            {
+                "id": message.id,
+                "sequence": message.sequence,
+                "role": message.role,
+                "content": message.content,
+                "metadata": message.metadata,
+                "token_count": message.token_count,
+                "created_at": format_timestamp(message.created_at),
+            }
+            for message in messages
+        ],
+    }
+    document["checksum"] = payload_checksum(document)
+    return document
+
+
+def read_export_document(
+    document: dict[str, Any] | str | bytes,
+    *,
+    limits: ImportLimits,
+    new_id: Callable[[], str],
+) -> tuple[Session, list[SessionMessage]]:
+    """Check a document whole and return the session and messages it holds, under new ids.
+
+    Checks run in this order, so each defect gets its most specific error: size, JSON
+    syntax, schema version, top-level shape, every field, checksum.
+    """
+    parsed = _parse(document, limits)
+    if "schema_version" not in parsed:
+        raise InvalidExportDocumentError("export document lacks required field(s): schema_version")
+    _check_schema_version(parsed["schema_version"])
+    _check_top_level(parsed)
+    messages_field = parsed["messages"]
+    if not isinstance(messages_field, list):
+        _invalid("messages", "must be a list", messages_field)
+    if len(messages_field) > limits.max_messages:
+        raise ExportDocumentTooLargeError(
+            f"export document has {len(messages_field)} messages; the limit is "
+            f"{limits.max_messages}"
+        )
+    session = _read_session(parsed["session"], len(messages_field), new_id())
+    messages = [
+        _read_message(raw, index, session.id, new_id()) for index, raw in enumerate(messages_field)
+    ]
+    _check_checksum(parsed)
+    return session, messages
+
+
+def _parse(document: dict[str, Any] | str | bytes, limits: ImportLimits) -> dict[str, Any]:
+    if isinstance(document, dict):
+        return document
+    if not isinstance(document, str | bytes | bytearray):
+        raise InvalidExportDocumentError(
+            f"export document must be a dict, str or bytes, got {type(document).__name__}"
+        )
+    size = len(document)
+    if isinstance(document, str) and size * 4 > limits.max_document_bytes:
+        size = len(document.encode("utf-8", errors="surrogatepass"))
+    if size > limits.max_document_bytes:
+        raise ExportDocumentTooLargeError(
+            f"export document is {size} bytes; the limit is {limits.max_document_bytes}"
+        )
+    try:
+        parsed = json.loads(
+            document, object_pairs_hook=_reject_duplicate_keys, parse_constant=_reject_constant
+        )
+    except RecursionError:
+        raise InvalidExportDocumentError("export document is nested too deeply") from None
+    except ValueError as error:
+        raise InvalidExportDocumentError(f"export document is not valid JSON: {error}") from None
+    if not isinstance(parsed, dict):
+        raise InvalidExportDocumentError(
+            f"export document must be a JSON object, got {type(parsed).__name__}"
+        )
+    return parsed
+
+
+def _reject_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise ValueError(f"duplicate key {key!r}")
+        result[key] = value
+    return result
+
+
+def _reject_constant(name: str) -> NoReturn:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _check_top_level(document: dict[str, Any]) -> None:
+    _check_keys("export document", document, _DOCUMENT_KEYS)
+    if document["format"] != FORMAT_NAME:
+        _invalid("format", f"must be {FORMAT_NAME!r}", document["format"])
+    _read_timestamp("exported_at", document["exported_at"])
+    checksum = document["checksum"]
+    if not isinstance(checksum, str) or not _CHECKSUM_PATTERN.fullmatch(checksum):
+        _invalid("checksum", "must be 64 lowercase hexadecimal digits", checksum)
+
+
+def _check_schema_version(version: object) -> None:
+    if isinstance(version, bool) or not isinstance(version, int) or version != SCHEMA_VERSION:
+        raise UnsupportedSchemaVersionError(version, SCHEMA_VERSION)
+
+
+def _check_checksum(document: dict[str, Any]) -> None:
+    try:
+        actual = payload_checksum(document)
+    except (TypeError, ValueError) as error:
+        raise InvalidExportDocumentError(f"export document is not JSON data: {error}") from None
+    if actual != document["checksum"]:
+        raise ChecksumMismatchError(document["checksum"], actual)
+
+
+def _read_session(raw: object, message_count: int, session_id: str) -> Session:
+    fields = _check_keys("session", raw, _SESSION_KEYS)
+    _field(input_rules.check_text, "session.id", fields["id"], max_length=64)
+    declared_count = _field(
+        input_rules.check_count, "session.message_count", fields["message_count"]
+    )
+    if declared_count != message_count:
+        _invalid(
+            "session.message_count",
+            f"does not match the {message_count} messages in the document",
+            declared_count,
+        )
+    return Session(
+        id=session_id,
+        actor_name=_field(
+            input_rules.check_text,
+            "session.actor_name",
+            fields["actor_name"],
+            max_length=input_rules.MAX_ACTOR_NAME_LENGTH,
+        ),
+        title=_field(
+            input_rules.check_optional_text,
+            "session.title",
+            fields["title"],
+            max_length=input_rules.MAX_TITLE_LENGTH,
+        ),
+        metadata=_field(input_rules.check_metadata, "session.metadata", fields["metadata"]),
+        message_count=message_count,
+        input_tokens=_field(
+            input_rules.check_count, "session.input_tokens", fields["input_tokens"]
+        ),
+        output_tokens=_field(
+            input_rules.check_count, "session.output_tokens", fields["output_tokens"]
+        ),
+        created_at=_read_timestamp("session.created_at", fields["created_at"]),
+        updated_at=_read_timestamp("session.updated_at", fields["updated_at"]),
+    )
+
+
+def _read_message(raw: object, index: int, session_id: str, message_id: str) -> SessionMessage:
+    where = f"messages[{index}]"
+    fields = _check_keys(where, raw, _MESSAGE_KEYS)
+    _field(input_rules.check_text, f"{where}.id", fields["id"], max_length=64)
+    sequence = _field(input_rules.check_count, f"{where}.sequence", fields["sequence"])
+    if sequence != index:
+        _invalid(
+            f"{where}.sequence",
+            f"must be {index}: sequences start at 0 and follow each other without gaps",
+            sequence,
+        )
+    return SessionMessage(
+        id=message_id,
+        session_id=session_id,
+        sequence=sequence,
+        role=_field(
+            input_rules.check_text,
+            f"{where}.role",
+            fields["role"],
+            max_length=input_rules.MAX_ROLE_LENGTH,
+        ),
+        content=_field(
+            input_rules.check_text,
+            f"{where}.content",
+            fields["content"],
+            max_length=input_rules.MAX_CONTENT_LENGTH,
+            allow_blank=True,
+        ),
+        metadata=_field(input_rules.check_metadata, f"{where}.metadata", fields["metadata"]),
+        token_count=_field(
+            input_rules.check_optional_count,
+            f"{where}.token_count",
+            fields["token_count"],
+            maximum=input_rules.MAX_TOKEN_COUNT,
+        ),
+        created_at=_read_timestamp(f"{where}.created_at", fields["created_at"]),
+    )
+
+
+def _check_keys(where: str, raw: object, expected: frozenset[str]) -> dict[str, Any]:
+    if not isinstance(raw, dict):
+        _invalid(where, "must be a JSON object", raw)
+    missing = sorted(expected - raw.keys())
+    if missing:
+        raise InvalidExportDocumentError(f"{where} lacks required field(s): {', '.join(missing)}")
+    unknown = sorted(str(key) for key in raw.keys() - expected)
+    if unknown:
+        raise InvalidExportDocumentError(f"{where} has unknown field(s): {', '.join(unknown)}")
+    return raw
+
+
+def _field(rule: Callable[..., Any], name: str, value: object, **options: Any) -> Any:
+    """Apply an input rule, reporting a failure as a defect of the document."""
+    try:
+        return rule(name, value, **options)
+    except InvalidSessionDataError as error:
+        raise InvalidExportDocumentError(f"export document field {error}") from None
+
+
+def _read_timestamp(name: str, value: object) -> datetime:
+    if not isinstance(value, str):
+        _invalid(name, "must be an ISO 8601 timestamp string", value)
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        _invalid(name, "is not an ISO 8601 timestamp", value)
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        _invalid(name, "has no timezone; timestamps must be UTC or carry an offset", value)
+    return moment.astimezone(UTC)
+
+
+def _invalid(name: str, problem: str, value: object) -> NoReturn:
+    shown = repr(value)
+    if len(shown) > 80:
+        shown = shown[:77] + "..."
+    raise InvalidExportDocumentError(f"export document field {name} {problem}, got {shown}")

@@ -1,0 +1,88 @@
+"""Checks on caller input, run before anything is written.
+
+Every rule raises :class:`InvalidSessionDataError` with a message naming the argument and
+the problem. Text must be storable identically on every backend, so NUL characters and lone
+surrogates (which some drivers or encodings cannot carry) are refused everywhere.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from cleveragents.domain.errors import InvalidSessionDataError
+
+MAX_ACTOR_NAME_LENGTH = 255
+MAX_TITLE_LENGTH = 1024
+MAX_ROLE_LENGTH = 64
+MAX_CONTENT_LENGTH = 16 * 1024 * 1024
+MAX_TOKEN_VALUE = 2**63 - 1
+MAX_TOKEN_COUNT = 2**31 - 1
+
+
+def check_text(name: str, value: object, *, max_length: int, allow_blank: bool = False) -> str:
+    """A string that is non-blank (unless allowed), short enough and storable everywhere."""
+    if not isinstance(value, str):
+        raise InvalidSessionDataError(f"{name} must be a string, got {type(value).__name__}")
+    if not allow_blank and not value.strip():
+        raise InvalidSessionDataError(f"{name} must not be empty or blank")
+    if len(value) > max_length:
+        raise InvalidSessionDataError(
+            f"{name} is {len(value)} characters long; the limit is {max_length}"
+        )
+    if "\x00" in value:
+        raise InvalidSessionDataError(f"{name} contains a NUL character, which cannot be stored")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as error:
+        raise InvalidSessionDataError(
+            f"{name} is not valid Unicode text (lone surrogate at index {error.start})"
+        ) from None
+    return value
+
+
+def check_optional_text(name: str, value: object, *, max_length: int) -> str | None:
+    if value is None:
+        return None
+    return check_text(name, value, max_length=max_length, allow_blank=True)
+
+
+def check_metadata(name: str, value: object) -> dict[str, Any]:
+    """A JSON object (or ``None``, stored as ``{}``) that survives a JSON round trip."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise InvalidSessionDataError(
+            f"{name} must be a JSON object (dict), got {type(value).__name__}"
+        )
+    try:
+        encoded = json.dumps(value, allow_nan=False, ensure_ascii=False)
+        encoded.encode("utf-8")
+    except (TypeError, ValueError) as error:
+        raise InvalidSessionDataError(f"{name} is not JSON-serialisable: {error}") from None
+    except RecursionError:
+        raise InvalidSessionDataError(f"{name} is nested too deeply to serialise") from None
+    decoded: dict[str, Any] = json.loads(encoded)
+    return decoded
+
+
+def check_count(name: str, value: object, *, maximum: int = MAX_TOKEN_VALUE) -> int:
+    """A non-negative integer (``bool`` is refused: ``True`` is not a count)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidSessionDataError(f"{name} must be an integer, got {type(value).__name__}")
+    if value < 0:
+        raise InvalidSessionDataError(f"{name} must not be negative, got {value}")
+    if value > maximum:
+        raise InvalidSessionDataError(f"{name} is {value}; the limit is {maximum}")
+    return value
+
+
+def check_optional_count(name: str, value: object, *, maximum: int) -> int | None:
+    return None if value is None else check_count(name, value, maximum=maximum)
+
+
+def check_limit(value: object, *, minimum: int) -> int:
+    limit = check_count("limit", value)
+    if limit < minimum:
+        raise InvalidSessionDataError(f"limit must be at least {minimum}, got {limit}")
+    return limit

@@ -1,0 +1,197 @@
+"""The session service over a SQL database."""
+
+from __future__ import annotations
+
+import builtins
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import Any, Self
+
+from ulid import ULID
+
+from cleveragents.application.services import input_rules
+from cleveragents.application.services.export_document import (
+    ImportLimits,
+    build_export_document,
+    read_export_document,
+)
+from cleveragents.domain.errors import InvalidSessionDataError, SessionNotFoundError
+from cleveragents.domain.session import Session, SessionMessage
+from cleveragents.domain.session_service import ExportDocument, SessionService
+from cleveragents.infrastructure.database import (
+    Database,
+    RetryPolicy,
+    SessionMessageRepository,
+    SessionRepository,
+)
+
+
+def _new_id() -> str:
+    return str(ULID())
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class PersistentSessionService(SessionService):
+    """:class:`SessionService` on SQLite, PostgreSQL or another SQLAlchemy database.
+
+    The database must have been upgraded to the library's schema first
+    (``upgrade_database(url)`` or ``alembic upgrade head``). The service is thread-safe:
+    each call checks out its own pooled connection for one transaction.
+    """
+
+    def __init__(self, database: Database, *, import_limits: ImportLimits | None = None) -> None:
+        self._database = database
+        self._sessions = SessionRepository(database)
+        self._messages = SessionMessageRepository(database)
+        self._import_limits = import_limits or ImportLimits()
+
+    @classmethod
+    def from_url(
+        cls,
+        url: str | None = None,
+        *,
+        retry_policy: RetryPolicy | None = None,
+        import_limits: ImportLimits | None = None,
+    ) -> Self:
+        """Open a service on ``url``; with no URL, ``CLEVERAGENTS_DATABASE_URL`` or the
+        embedded SQLite file."""
+        return cls(Database.from_url(url, retry_policy=retry_policy), import_limits=import_limits)
+
+    def close(self) -> None:
+        """Release the pooled connections."""
+        self._database.dispose()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def create(
+        self,
+        actor_name: str,
+        *,
+        title: str | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> Session:
+        now = _now()
+        session = Session(
+            id=_new_id(),
+            actor_name=input_rules.check_text(
+                "actor_name", actor_name, max_length=input_rules.MAX_ACTOR_NAME_LENGTH
+            ),
+            title=input_rules.check_optional_text(
+                "title", title, max_length=input_rules.MAX_TITLE_LENGTH
+            ),
+            metadata=input_rules.check_metadata("metadata", metadata),
+            created_at=now,
+            updated_at=now,
+        )
+        return self._sessions.create(session)
+
+    def get(self, session_id: str) -> Session | None:
+        return self._sessions.get_by_id(_check_session_id(session_id))
+
+    def list(
+        self,
+        *,
+        limit: int = 50,
+        offset: int = 0,
+        actor_name: str | None = None,
+    ) -> builtins.list[Session]:
+        return self._sessions.list_all(
+            limit=input_rules.check_limit(limit, minimum=1),
+            offset=input_rules.check_count("offset", offset),
+            actor_name=input_rules.check_optional_text(
+                "actor_name", actor_name, max_length=input_rules.MAX_ACTOR_NAME_LENGTH
+            ),
+        )
+
+    def delete(self, session_id: str) -> bool:
+        return self._sessions.delete(_check_session_id(session_id))
+
+    def append_message(
+        self,
+        session_id: str,
+        role: str,
+        content: str,
+        *,
+        metadata: dict[str, Any] | None = None,
+        token_count: int | None = None,
+    ) -> SessionMessage:
+        return self._messages.append(
+            message_id=_new_id(),
+            session_id=_check_session_id(session_id),
+            role=input_rules.check_text("role", role, max_length=input_rules.MAX_ROLE_LENGTH),
+            content=input_rules.check_text(
+                "content", content, max_length=input_rules.MAX_CONTENT_LENGTH, allow_blank=True
+            ),
+            metadata=input_rules.check_metadata("metadata", metadata),
+            token_count=input_rules.check_optional_count(
+                "token_count", token_count, maximum=input_rules.MAX_TOKEN_COUNT
+            ),
+            created_at=_now(),
+        )
+
+    def get_messages(
+        self,
+        session_id: str,
+        *,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> builtins.list[SessionMessage]:
+        return self._messages.get_for_session(
+            _check_session_id(session_id),
+            limit=None if limit is None else input_rules.check_limit(limit, minimum=0),
+            offset=input_rules.check_count("offset", offset),
+        )
+
+    def export_session(self, session_id: str) -> ExportDocument:
+        session = self._sessions.get_by_id(_check_session_id(session_id))
+        if session is None:
+            raise SessionNotFoundError(session_id)
+        # Messages below the count read with the session were all committed before that
+        # read, so the two reads agree even while other writers keep appending.
+        messages = self._messages.get_for_session(session.id, before_sequence=session.message_count)
+        if len(messages) != session.message_count:
+            raise SessionNotFoundError(session_id)  # deleted between the two reads
+        return build_export_document(session, messages, exported_at=_now())
+
+    def import_session(self, document: ExportDocument | str | bytes) -> Session:
+        session, messages = read_export_document(
+            document, limits=self._import_limits, new_id=_new_id
+        )
+        return self._sessions.create(session, messages)
+
+    def update_token_usage(
+        self,
+        session_id: str,
+        *,
+        input_tokens: int = 0,
+        output_tokens: int = 0,
+    ) -> Session:
+        updated = self._sessions.update(
+            _check_session_id(session_id),
+            add_input_tokens=input_rules.check_count("input_tokens", input_tokens),
+            add_output_tokens=input_rules.check_count("output_tokens", output_tokens),
+            now=_now(),
+        )
+        if updated is None:
+            raise SessionNotFoundError(session_id)
+        return updated
+
+
+def _check_session_id(session_id: object) -> str:
+    if not isinstance(session_id, str):
+        raise InvalidSessionDataError(
+            f"session_id must be a string, got {type(session_id).__name__}"
+        )
+    return session_id

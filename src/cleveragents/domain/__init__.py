@@ -1,0 +1,34 @@
+"""Vocabulary of session persistence: entities, the service contract and errors."""
+
+from cleveragents.domain.errors import (
+    ChecksumMismatchError,
+    DatabaseError,
+    DatabaseUnavailableError,
+    ExportDocumentTooLargeError,
+    InvalidExportDocumentError,
+    InvalidSessionDataError,
+    SessionImportError,
+    SessionNotFoundError,
+    SessionPersistenceError,
+    UnsupportedSchemaVersionError,
+)
+from cleveragents.domain.session import Session, SessionMessage, TokenUsage
+from cleveragents.domain.session_service import ExportDocument, SessionService
+
+__all__ = [
+    "ChecksumMismatchError",
+    "DatabaseError",
+    "DatabaseUnavailableError",
+    "ExportDocument",
+    "ExportDocumentTooLargeError",
+    "InvalidExportDocumentError",
+    "InvalidSessionDataError",
+    "Session",
+    "SessionImportError",
+    "SessionMessage",
+    "SessionNotFoundError",
+    "SessionPersistenceError",
+    "SessionService",
+    "TokenUsage",
+    "UnsupportedSchemaVersionError",
+]

@@ -1,0 +1,62 @@
+"""The library's error vocabulary: one root, a few specific kinds, messages naming the problem."""
+
+from __future__ import annotations
+
+
+class SessionPersistenceError(Exception):
+    """Root of every error this library raises on purpose."""
+
+
+class SessionNotFoundError(SessionPersistenceError, LookupError):
+    """The session id names no stored session."""
+
+    def __init__(self, session_id: str) -> None:
+        super().__init__(f"session {session_id!r} does not exist")
+        self.session_id = session_id
+
+
+class InvalidSessionDataError(SessionPersistenceError, ValueError):
+    """An argument was rejected before anything was written."""
+
+
+class SessionImportError(InvalidSessionDataError):
+    """An export document was rejected before anything was written."""
+
+
+class InvalidExportDocumentError(SessionImportError):
+    """The document is not JSON, or lacks a field, or has a field of the wrong type or value."""
+
+
+class ExportDocumentTooLargeError(SessionImportError):
+    """The document exceeds the configured size or message limit."""
+
+
+class UnsupportedSchemaVersionError(SessionImportError):
+    """The document's ``schema_version`` is not one this library reads."""
+
+    def __init__(self, found: object, supported: int) -> None:
+        super().__init__(
+            f"export document schema_version {found!r} is not supported (expected {supported})"
+        )
+        self.found = found
+        self.supported = supported
+
+
+class ChecksumMismatchError(SessionImportError):
+    """The document's payload does not match its checksum: it was corrupted or edited."""
+
+    def __init__(self, expected: str, actual: str) -> None:
+        super().__init__(
+            f"export document checksum mismatch: document says {expected!r}, "
+            f"payload hashes to {actual!r}"
+        )
+        self.expected = expected
+        self.actual = actual
+
+
+class DatabaseError(SessionPersistenceError):
+    """The database refused an operation; the message names the kind of failure, never the SQL."""
+
+
+class DatabaseUnavailableError(DatabaseError):
+    """The database could not be reached or stayed busy through every retry."""

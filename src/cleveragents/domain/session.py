@@ -1,0 +1,59 @@
+"""The entities an agent runtime keeps: a session and the messages of its conversation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class TokenUsage:
+    """Tokens a session has consumed, as reported by the model provider."""
+
+    input_tokens: int = 0
+    output_tokens: int = 0
+
+    @property
+    def total_tokens(self) -> int:
+        return self.input_tokens + self.output_tokens
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Session:
+    """One conversation of one actor, with its running totals.
+
+    ``message_count`` is also the sequence the next appended message will get.
+    """
+
+    id: str
+    actor_name: str
+    title: str | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+    message_count: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    created_at: datetime
+    updated_at: datetime
+
+    @property
+    def total_tokens(self) -> int:
+        return self.input_tokens + self.output_tokens
+
+    @property
+    def token_usage(self) -> TokenUsage:
+        return TokenUsage(self.input_tokens, self.output_tokens)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SessionMessage:
+    """One message of a session; ``sequence`` (0, 1, 2, ...) is its place in the conversation."""
+
+    id: str
+    session_id: str
+    sequence: int
+    role: str
+    content: str
+    metadata: dict[str, Any] = field(default_factory=dict)
+    token_count: int | None = None
+    created_at: datetime

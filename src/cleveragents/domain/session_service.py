@@ -1,0 +1,149 @@
+"""The contract every session store fulfils, whatever keeps the data."""
+
+from __future__ import annotations
+
+import builtins
+from abc import ABC, abstractmethod
+from typing import Any
+
+from cleveragents.domain.session import Session, SessionMessage
+
+ExportDocument = dict[str, Any]
+
+
+class SessionService(ABC):
+    """Keeps agent conversations: sessions, their ordered messages and their token usage.
+
+    Every method is one transaction: it either happens whole or leaves the store as it was.
+    Arguments are checked before anything is written; a rejected call raises
+    :class:`~cleveragents.domain.errors.InvalidSessionDataError` (or a subclass) and changes
+    nothing.
+    """
+
+    @abstractmethod
+    def create(
+        self,
+        actor_name: str,
+        *,
+        title: str | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> Session:
+        """Start an empty session owned by ``actor_name``.
+
+        Args:
+            actor_name: who the conversation belongs to; non-blank, at most 255 characters.
+            title: optional human-readable label.
+            metadata: optional JSON object stored with the session.
+
+        Returns:
+            The stored session, with a fresh ULID, ``message_count`` 0 and zero token usage.
+
+        Raises:
+            InvalidSessionDataError: an argument is empty, too long or not JSON-serialisable.
+        """
+
+    @abstractmethod
+    def get(self, session_id: str) -> Session | None:
+        """Return the session, or ``None`` when no session has that id."""
+
+    @abstractmethod
+    def list(
+        self,
+        *,
+        limit: int = 50,
+        offset: int = 0,
+        actor_name: str | None = None,
+    ) -> builtins.list[Session]:
+        """Return a page of sessions, newest ``created_at`` first, ties broken by id (descending).
+
+        Raises:
+            InvalidSessionDataError: ``limit`` is below 1 or ``offset`` below 0.
+        """
+
+    @abstractmethod
+    def delete(self, session_id: str) -> bool:
+        """Delete the session and all its messages; ``False`` when there was nothing to delete."""
+
+    @abstractmethod
+    def append_message(
+        self,
+        session_id: str,
+        role: str,
+        content: str,
+        *,
+        metadata: dict[str, Any] | None = None,
+        token_count: int | None = None,
+    ) -> SessionMessage:
+        """Add a message at the end of the conversation.
+
+        The message gets the next sequence (0 for the first message, then 1, 2, ... with no
+        gaps), and the session's ``message_count`` and ``updated_at`` change in the same
+        transaction. Concurrent appenders to one session are serialised, never interleaved.
+
+        Raises:
+            SessionNotFoundError: no session has that id.
+            InvalidSessionDataError: the role is empty or too long, the content is not text,
+                the metadata is not a JSON object or ``token_count`` is negative.
+        """
+
+    @abstractmethod
+    def get_messages(
+        self,
+        session_id: str,
+        *,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> builtins.list[SessionMessage]:
+        """Return the session's messages in ascending sequence, skipping ``offset`` of them.
+
+        An unknown session id gives an empty list.
+
+        Raises:
+            InvalidSessionDataError: ``limit`` is below 0 or ``offset`` below 0.
+        """
+
+    @abstractmethod
+    def export_session(self, session_id: str) -> ExportDocument:
+        """Return a JSON-serialisable document holding the session and all its messages.
+
+        The document carries ``format``, ``schema_version``, ``exported_at``, ``session``,
+        ``messages`` (in sequence order) and ``checksum``: the SHA-256 of a canonical JSON
+        encoding of everything but ``exported_at`` and ``checksum``, so exporting an unchanged
+        session twice gives the same checksum. The checksum detects corruption, not tampering.
+
+        Raises:
+            SessionNotFoundError: no session has that id.
+        """
+
+    @abstractmethod
+    def import_session(self, document: ExportDocument | str | bytes) -> Session:
+        """Store the session of an export document as a new session, with fresh ids.
+
+        The document (a dict, or its JSON text) is checked whole first: size, structure,
+        types, schema version and checksum. Then the session and all its messages are
+        written in one transaction, keeping order, roles, contents, metadata, token counts
+        and timestamps. An existing session is never touched.
+
+        Raises:
+            ExportDocumentTooLargeError: the document exceeds the size or message limit.
+            InvalidExportDocumentError: not JSON, a missing field, or a wrong type or value.
+            UnsupportedSchemaVersionError: a ``schema_version`` this library does not read.
+            ChecksumMismatchError: the payload does not hash to the document's checksum.
+        """
+
+    @abstractmethod
+    def update_token_usage(
+        self,
+        session_id: str,
+        *,
+        input_tokens: int = 0,
+        output_tokens: int = 0,
+    ) -> Session:
+        """Add the given token counts to the session's totals and return the updated session.
+
+        The addition happens in the database, so concurrent updates never lose a count.
+
+        Raises:
+            SessionNotFoundError: no session has that id.
+            InvalidSessionDataError: a count is negative or not an integer.
+        """

@@ -1,0 +1,42 @@
+"""SQLAlchemy models, repositories and schema migrations for session persistence."""
+
+from cleveragents.infrastructure.database.database import Database
+from cleveragents.infrastructure.database.engine import (
+    DATABASE_URL_VARIABLE,
+    create_database_engine,
+    default_database_url,
+)
+from cleveragents.infrastructure.database.models import (
+    ResourceModel,
+    SessionMessageModel,
+    SessionModel,
+)
+from cleveragents.infrastructure.database.repositories import (
+    SessionMessageRepository,
+    SessionRepository,
+)
+from cleveragents.infrastructure.database.retry import RetryPolicy, database_retry
+from cleveragents.infrastructure.database.schema_migrations import (
+    VERSION_TABLE,
+    downgrade_database,
+    head_revision,
+    upgrade_database,
+)
+
+__all__ = [
+    "DATABASE_URL_VARIABLE",
+    "VERSION_TABLE",
+    "Database",
+    "ResourceModel",
+    "RetryPolicy",
+    "SessionMessageModel",
+    "SessionMessageRepository",
+    "SessionModel",
+    "SessionRepository",
+    "create_database_engine",
+    "database_retry",
+    "default_database_url",
+    "downgrade_database",
+    "head_revision",
+    "upgrade_database",
+]

@@ -1,0 +1,47 @@
+"""A database the library reads and writes: an engine and the one place transactions commit."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import Connection, Engine
+from sqlalchemy.engine import URL
+
+from cleveragents.infrastructure.database.engine import (
+    WRITE_TRANSACTION_OPTION,
+    create_database_engine,
+)
+from cleveragents.infrastructure.database.retry import RetryPolicy
+
+
+class Database:
+    """Owns an engine and hands out transactions.
+
+    Every repository method runs inside exactly one :meth:`transaction`, which commits when the
+    block ends normally and rolls back when it raises; nothing else commits.
+    """
+
+    def __init__(self, engine: Engine, *, retry_policy: RetryPolicy | None = None) -> None:
+        self.engine = engine
+        self.retry_policy = retry_policy or RetryPolicy()
+
+    @classmethod
+    def from_url(
+        cls, url: str | URL | None = None, *, retry_policy: RetryPolicy | None = None
+    ) -> Database:
+        """Open ``url`` (default: ``CLEVERAGENTS_DATABASE_URL`` or the embedded SQLite file)."""
+        return cls(create_database_engine(url), retry_policy=retry_policy)
+
+    @contextmanager
+    def transaction(self, *, write: bool) -> Iterator[Connection]:
+        """One transaction on a pooled connection; ``write`` takes SQLite's lock at BEGIN."""
+        with self.engine.connect() as connection:
+            if write:
+                connection.execution_options(**{WRITE_TRANSACTION_OPTION: True})
+            with connection.begin():
+                yield connection
+
+    def dispose(self) -> None:
+        """Close every pooled connection."""
+        self.engine.dispose()

@@ -1,0 +1,108 @@
+"""The one place SQLAlchemy errors become the library's errors.
+
+Messages name the kind of failure and the driver's code, never the SQL text or its
+parameters, so neither message contents nor credentials reach a log.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+from sqlalchemy import exc
+
+from cleveragents.domain.errors import DatabaseError, DatabaseUnavailableError
+
+# PostgreSQL: serialization failure, deadlock, and the server shutting connections down.
+_TRANSIENT_SQLSTATES = frozenset({"40001", "40P01", "57P01", "57P02", "57P03"})
+# MySQL/MariaDB: deadlock, lock wait timeout, server gone away, connection lost.
+_TRANSIENT_MYSQL_CODES = frozenset({1205, 1213, 2006, 2013})
+_SQLITE_BUSY, _SQLITE_LOCKED = 5, 6
+
+
+def is_transient(error: exc.SQLAlchemyError) -> bool:
+    """True when re-running the whole transaction may succeed."""
+    if not isinstance(error, exc.DBAPIError):
+        return False
+    if error.connection_invalidated:
+        return True
+    original = error.orig
+    if isinstance(original, sqlite3.OperationalError):
+        return _sqlite_primary_code(original) in (_SQLITE_BUSY, _SQLITE_LOCKED)
+    sqlstate = _sqlstate(original)
+    if sqlstate is not None:
+        return sqlstate in _TRANSIENT_SQLSTATES or sqlstate.startswith("08")
+    if isinstance(error, exc.OperationalError) and _is_psycopg(original):
+        return True  # psycopg gives no SQLSTATE when the connection itself failed
+    return _mysql_code(original) in _TRANSIENT_MYSQL_CODES
+
+
+def describe(error: exc.SQLAlchemyError) -> str:
+    """A short, parameter-free description: driver error class, code and primary message."""
+    original = getattr(error, "orig", None)
+    if original is None:
+        return type(error).__name__
+    parts = [type(original).__name__]
+    code = _sqlstate(original) or _mysql_code(original)
+    if code is not None:
+        parts.append(f"code {code}")
+    message = _primary_message(original)
+    if message:
+        parts.append(message)
+    return ": ".join(parts)
+
+
+def translate(error: exc.SQLAlchemyError, *, attempts: int) -> DatabaseError:
+    """The library error for a SQLAlchemy error that will not be retried (again)."""
+    if is_transient(error):
+        return DatabaseUnavailableError(
+            f"database unavailable after {attempts} attempt(s): {describe(error)}"
+        )
+    if _is_missing_table(error):
+        return DatabaseError(
+            f"the database schema is missing or out of date ({describe(error)}); upgrade it "
+            "with `alembic upgrade head` or cleveragents.infrastructure.database."
+            "upgrade_database(url)"
+        )
+    if isinstance(error, exc.OperationalError):
+        return DatabaseUnavailableError(f"database unavailable: {describe(error)}")
+    return DatabaseError(f"database error: {describe(error)}")
+
+
+def _is_missing_table(error: exc.SQLAlchemyError) -> bool:
+    original = getattr(error, "orig", None)
+    if isinstance(original, sqlite3.OperationalError):
+        return (_primary_message(original) or "").startswith("no such table")
+    return _sqlstate(original) == "42P01" or _mysql_code(original) == 1146
+
+
+def _sqlite_primary_code(error: sqlite3.Error) -> int | None:
+    code = getattr(error, "sqlite_errorcode", None)
+    return code & 0xFF if isinstance(code, int) else None
+
+
+def _sqlstate(original: object) -> str | None:
+    sqlstate = getattr(original, "sqlstate", None)
+    return sqlstate if isinstance(sqlstate, str) else None
+
+
+def _mysql_code(original: object) -> int | None:
+    args = getattr(original, "args", ())
+    if args and isinstance(args[0], int) and not isinstance(args[0], bool):
+        return args[0]
+    return None
+
+
+def _is_psycopg(original: object) -> bool:
+    return type(original).__module__.startswith("psycopg")
+
+
+def _primary_message(original: object) -> str | None:
+    if original is None:
+        return None
+    diagnostic = getattr(original, "diag", None)
+    primary = getattr(diagnostic, "message_primary", None)
+    if isinstance(primary, str):
+        return primary
+    if isinstance(original, sqlite3.Error) and original.args:
+        return str(original.args[0])
+    return None

@@ -1,0 +1,89 @@
+"""Engine construction: where the database lives and the connection settings it needs."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.pool import ConnectionPoolEntry
+
+DATABASE_URL_VARIABLE = "CLEVERAGENTS_DATABASE_URL"
+DEFAULT_DATABASE_FILE = Path("~/.local/share/cleveragents/sessions.db")
+SQLITE_BUSY_TIMEOUT_MS = 5_000
+
+# Execution option a write transaction sets so SQLite takes the write lock at BEGIN.
+WRITE_TRANSACTION_OPTION = "cleveragents_write"
+
+
+def default_database_url() -> str:
+    """The URL used when none is given: ``CLEVERAGENTS_DATABASE_URL``, else the embedded file.
+
+    The embedded default is a SQLite file under ``$XDG_DATA_HOME/cleveragents/`` (by default
+    ``~/.local/share/cleveragents/sessions.db``).
+    """
+    configured = os.environ.get(DATABASE_URL_VARIABLE)
+    if configured:
+        return configured
+    data_home = os.environ.get("XDG_DATA_HOME")
+    path = (
+        Path(data_home) / "cleveragents" / "sessions.db"
+        if data_home
+        else DEFAULT_DATABASE_FILE.expanduser()
+    )
+    return f"sqlite:///{path}"
+
+
+def create_database_engine(url: str | URL | None = None, **engine_options: Any) -> Engine:
+    """Build an engine for ``url`` (default: :func:`default_database_url`).
+
+    SQL parameters are hidden from error messages so message contents never leak into logs.
+    SQLite connections get foreign keys (without them ON DELETE CASCADE does nothing),
+    WAL journaling for files, a busy timeout, full synchronous commits, and transactions that
+    the library begins itself so writers can take the lock up front.
+    """
+    parsed = make_url(url if url is not None else default_database_url())
+    engine_options.setdefault("hide_parameters", True)
+    if parsed.get_backend_name() != "sqlite":
+        return create_engine(parsed, **engine_options)
+    _ensure_sqlite_directory(parsed)
+    engine = create_engine(parsed, **engine_options)
+    _configure_sqlite(engine, file_backed=_is_sqlite_file(parsed))
+    return engine
+
+
+def _is_sqlite_file(url: URL) -> bool:
+    database = url.database or ""
+    return database not in ("", ":memory:") and not database.startswith("file::memory:")
+
+
+def _ensure_sqlite_directory(url: URL) -> None:
+    if _is_sqlite_file(url) and str(url.query.get("uri", "")).lower() != "true":
+        Path(url.database or "").expanduser().parent.mkdir(parents=True, exist_ok=True)
+
+
+def _configure_sqlite(engine: Engine, *, file_backed: bool) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+        # Leave transaction control to the "begin" hook below instead of pysqlite's own.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+            if file_backed:
+                cursor.execute("PRAGMA journal_mode=WAL")
+                cursor.execute("PRAGMA synchronous=FULL")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        # A writer that read first and upgraded its lock later could deadlock with another
+        # writer and fail at once whatever the busy timeout; taking the lock at BEGIN queues it.
+        if connection.get_execution_options().get(WRITE_TRANSACTION_OPTION):
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            connection.exec_driver_sql("BEGIN")

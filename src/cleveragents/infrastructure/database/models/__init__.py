@@ -1,0 +1,7 @@
+"""Typed declarative models; their metadata is what the migrations must produce."""
+
+from cleveragents.infrastructure.database.models.resource import ResourceModel
+from cleveragents.infrastructure.database.models.session import SessionModel
+from cleveragents.infrastructure.database.models.session_message import SessionMessageModel
+
+__all__ = ["ResourceModel", "SessionMessageModel", "SessionModel"]

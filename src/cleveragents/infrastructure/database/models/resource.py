@@ -1,0 +1,26 @@
+"""The resource registry: named things of a kind that agents can refer to."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from cleveragents.infrastructure.database.base import Base
+from cleveragents.infrastructure.database.column_types import UTCDateTime
+
+
+class ResourceModel(Base):
+    """One registered resource, unique by ``(kind, name)``."""
+
+    __tablename__ = "resource_registry"
+    __table_args__ = (UniqueConstraint("kind", "name"),)
+
+    id: Mapped[str] = mapped_column(String(26), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(255))
+    metadata_: Mapped[dict[str, Any]] = mapped_column("metadata", JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -1,0 +1,50 @@
+"""The ``sessions`` table: one row per conversation, with its running counters."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import JSON, BigInteger, CheckConstraint, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from cleveragents.infrastructure.database.base import Base
+from cleveragents.infrastructure.database.column_types import UTCDateTime
+
+if TYPE_CHECKING:
+    from cleveragents.infrastructure.database.models.session_message import SessionMessageModel
+
+ACTOR_NAME_LENGTH = 255
+TITLE_LENGTH = 1024
+
+
+class SessionModel(Base):
+    """A stored session.
+
+    ``message_count`` doubles as the next sequence: an append increments it in one atomic
+    row update, which both numbers the message and serialises appenders to the session.
+    """
+
+    __tablename__ = "sessions"
+    __table_args__ = (
+        CheckConstraint("message_count >= 0", name="message_count_not_negative"),
+        CheckConstraint("input_tokens >= 0", name="input_tokens_not_negative"),
+        CheckConstraint("output_tokens >= 0", name="output_tokens_not_negative"),
+    )
+
+    id: Mapped[str] = mapped_column(String(26), primary_key=True)
+    actor_name: Mapped[str] = mapped_column(String(ACTOR_NAME_LENGTH), index=True)
+    title: Mapped[str | None] = mapped_column(String(TITLE_LENGTH))
+    metadata_: Mapped[dict[str, Any]] = mapped_column("metadata", JSON)
+    message_count: Mapped[int] = mapped_column(Integer, server_default="0")
+    input_tokens: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    output_tokens: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    messages: Mapped[list[SessionMessageModel]] = relationship(
+        back_populates="session",
+        order_by="SessionMessageModel.sequence",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+    )

@@ -1,0 +1,108 @@
+"""Stored messages: append at the end of a session, read back in order, count."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import bindparam, func, insert, select, update
+
+from cleveragents.domain.errors import SessionNotFoundError
+from cleveragents.domain.session import SessionMessage
+from cleveragents.infrastructure.database.database import Database
+from cleveragents.infrastructure.database.entity_mapping import message_from_row, message_row
+from cleveragents.infrastructure.database.retry import RetryPolicy, database_retry
+from cleveragents.infrastructure.database.tables import session_messages, sessions
+
+# Taking the next sequence is one atomic row update: it numbers the message and holds the
+# session row's lock until commit, so concurrent appenders queue instead of colliding.
+_TAKE_NEXT_SEQUENCE = (
+    update(sessions)
+    .where(sessions.c.id == bindparam("session_id"))
+    .values(
+        message_count=sessions.c.message_count + 1,
+        updated_at=bindparam("now", type_=sessions.c.updated_at.type),
+    )
+    .returning(sessions.c.message_count)
+)
+_INSERT_MESSAGE = insert(session_messages)
+_COUNT_MESSAGES = select(func.count()).where(
+    session_messages.c.session_id == bindparam("session_id")
+)
+
+
+class SessionMessageRepository:
+    """Messages of the sessions in one database."""
+
+    def __init__(self, database: Database) -> None:
+        self._database = database
+
+    @property
+    def retry_policy(self) -> RetryPolicy:
+        return self._database.retry_policy
+
+    @database_retry
+    def append(
+        self,
+        *,
+        message_id: str,
+        session_id: str,
+        role: str,
+        content: str,
+        metadata: dict[str, Any],
+        token_count: int | None,
+        created_at: datetime,
+    ) -> SessionMessage:
+        """Store the message at the session's next sequence and bump the session's counters.
+
+        Raises:
+            SessionNotFoundError: no session has that id.
+        """
+        with self._database.transaction(write=True) as connection:
+            count = connection.execute(
+                _TAKE_NEXT_SEQUENCE, {"session_id": session_id, "now": created_at}
+            ).scalar()
+            if count is None:
+                raise SessionNotFoundError(session_id)
+            message = SessionMessage(
+                id=message_id,
+                session_id=session_id,
+                sequence=count - 1,
+                role=role,
+                content=content,
+                metadata=metadata,
+                token_count=token_count,
+                created_at=created_at,
+            )
+            connection.execute(_INSERT_MESSAGE, message_row(message))
+        return message
+
+    @database_retry
+    def get_for_session(
+        self,
+        session_id: str,
+        *,
+        limit: int | None = None,
+        offset: int = 0,
+        before_sequence: int | None = None,
+    ) -> list[SessionMessage]:
+        """Messages in ascending sequence; ``before_sequence`` bounds the read from above."""
+        statement = (
+            select(session_messages)
+            .where(session_messages.c.session_id == session_id)
+            .order_by(session_messages.c.sequence)
+        )
+        if before_sequence is not None:
+            statement = statement.where(session_messages.c.sequence < before_sequence)
+        if limit is not None:
+            statement = statement.limit(limit)
+        if offset:
+            statement = statement.offset(offset)
+        with self._database.transaction(write=False) as connection:
+            rows = connection.execute(statement).mappings().all()
+        return [message_from_row(row) for row in rows]
+
+    @database_retry
+    def count_for_session(self, session_id: str) -> int:
+        with self._database.transaction(write=False) as connection:
+            return int(connection.execute(_COUNT_MESSAGES, {"session_id": session_id}).scalar_one())

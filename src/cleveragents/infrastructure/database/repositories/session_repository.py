@@ -1,0 +1,107 @@
+"""Stored sessions: create (optionally with messages), read, page, update counters, delete."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import bindparam, delete, insert, select, update
+
+from cleveragents.domain.session import Session, SessionMessage
+from cleveragents.infrastructure.database.database import Database
+from cleveragents.infrastructure.database.entity_mapping import (
+    message_row,
+    session_from_row,
+    session_row,
+)
+from cleveragents.infrastructure.database.retry import RetryPolicy, database_retry
+from cleveragents.infrastructure.database.tables import session_messages, sessions
+
+_INSERT_SESSION = insert(sessions)
+_INSERT_MESSAGES = insert(session_messages)
+_SELECT_SESSION = select(sessions).where(sessions.c.id == bindparam("session_id"))
+_DELETE_SESSION = delete(sessions).where(sessions.c.id == bindparam("session_id"))
+_NEWEST_FIRST = (sessions.c.created_at.desc(), sessions.c.id.desc())
+_ADD_TOKEN_USAGE = (
+    update(sessions)
+    .where(sessions.c.id == bindparam("session_id"))
+    .values(
+        input_tokens=sessions.c.input_tokens
+        + bindparam("add_input", type_=sessions.c.input_tokens.type),
+        output_tokens=sessions.c.output_tokens
+        + bindparam("add_output", type_=sessions.c.output_tokens.type),
+        updated_at=bindparam("now", type_=sessions.c.updated_at.type),
+    )
+    .returning(*sessions.c)
+)
+
+
+class SessionRepository:
+    """Sessions in one database."""
+
+    def __init__(self, database: Database) -> None:
+        self._database = database
+
+    @property
+    def retry_policy(self) -> RetryPolicy:
+        return self._database.retry_policy
+
+    @database_retry
+    def create(self, session: Session, messages: Sequence[SessionMessage] = ()) -> Session:
+        """Insert the session and, in the same transaction, any messages it already has."""
+        with self._database.transaction(write=True) as connection:
+            connection.execute(_INSERT_SESSION, session_row(session))
+            if messages:
+                connection.execute(_INSERT_MESSAGES, [message_row(m) for m in messages])
+        return session
+
+    @database_retry
+    def get_by_id(self, session_id: str) -> Session | None:
+        with self._database.transaction(write=False) as connection:
+            row = connection.execute(_SELECT_SESSION, {"session_id": session_id}).mappings().first()
+        return None if row is None else session_from_row(row)
+
+    @database_retry
+    def list_all(
+        self, *, limit: int, offset: int = 0, actor_name: str | None = None
+    ) -> list[Session]:
+        """A page of sessions, newest first, ties broken by id."""
+        statement = select(sessions).order_by(*_NEWEST_FIRST).limit(limit).offset(offset)
+        if actor_name is not None:
+            statement = statement.where(sessions.c.actor_name == actor_name)
+        with self._database.transaction(write=False) as connection:
+            rows = connection.execute(statement).mappings().all()
+        return [session_from_row(row) for row in rows]
+
+    @database_retry
+    def delete(self, session_id: str) -> bool:
+        """Delete the session; its messages go with it through ON DELETE CASCADE."""
+        with self._database.transaction(write=True) as connection:
+            deleted = connection.execute(_DELETE_SESSION, {"session_id": session_id}).rowcount
+        return deleted > 0
+
+    @database_retry
+    def update(
+        self,
+        session_id: str,
+        *,
+        add_input_tokens: int = 0,
+        add_output_tokens: int = 0,
+        now: datetime,
+    ) -> Session | None:
+        """Add to the token counters in the database (``x = x + n``); ``None``: no session."""
+        with self._database.transaction(write=True) as connection:
+            row = (
+                connection.execute(
+                    _ADD_TOKEN_USAGE,
+                    {
+                        "session_id": session_id,
+                        "add_input": add_input_tokens,
+                        "add_output": add_output_tokens,
+                        "now": now,
+                    },
+                )
+                .mappings()
+                .first()
+            )
+        return None if row is None else session_from_row(row)
