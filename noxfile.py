@@ -24,7 +24,6 @@ nox.options.sessions = [
     "coverage_report",
 ]
 
-PYTHON = "3.11"
 TEST_DATABASE_URL_VARIABLE = "CLEVERAGENTS_TEST_DATABASE_URL"
 REPORTS = Path("build/test-reports")
 COVERAGE_DATA = Path("build/coverage")
@@ -36,7 +35,7 @@ def backend_name() -> str:
     return url.split(":", 1)[0].split("+", 1)[0]
 
 
-@nox.session(python=PYTHON)
+@nox.session
 def lint(session: nox.Session) -> None:
     """Ruff lint and format check, and the import-layer contracts."""
     session.install("-e", ".[lint]")
@@ -45,14 +44,14 @@ def lint(session: nox.Session) -> None:
     session.run("lint-imports")
 
 
-@nox.session(python=PYTHON)
+@nox.session
 def typecheck(session: nox.Session) -> None:
     """mypy --strict on the library and this file."""
     session.install("-e", ".[typecheck,postgresql]")
     session.run("mypy", *session.posargs)
 
 
-@nox.session(python=PYTHON)
+@nox.session
 def tests(session: nox.Session) -> None:
     """Behave scenarios, under coverage."""
     session.install("-e", ".[test]")
@@ -71,7 +70,7 @@ def tests(session: nox.Session) -> None:
     )
 
 
-@nox.session(python=PYTHON)
+@nox.session
 def integration(session: nox.Session) -> None:
     """Robot Framework integration tests on a database upgraded by the alembic command."""
     session.install("-e", ".[test]")
@@ -91,7 +90,7 @@ def integration(session: nox.Session) -> None:
     )
 
 
-@nox.session(python=PYTHON)
+@nox.session
 def migrations(session: nox.Session) -> None:
     """``alembic`` from the repo root: upgrade, drift check, downgrade to base, upgrade again."""
     session.install("-e", ".[postgresql]")
@@ -105,7 +104,7 @@ def migrations(session: nox.Session) -> None:
         session.run("alembic", "current", env=env)
 
 
-@nox.session(python=PYTHON)
+@nox.session
 def benchmark(session: nox.Session) -> None:
     """ASV benchmarks, quick mode, in this session's environment (no builds from history)."""
     session.install("-e", ".[benchmark]")
@@ -121,7 +120,7 @@ def benchmark(session: nox.Session) -> None:
     )
 
 
-@nox.session(python=PYTHON, requires=["tests", "integration"])
+@nox.session(requires=["tests", "integration"])
 def coverage_report(session: nox.Session) -> None:
     """Combined Behave + Robot coverage; writes build/coverage.xml, fails under 97%."""
     session.install("coverage[toml]>=7.4")
