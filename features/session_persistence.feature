@@ -159,6 +159,12 @@ Feature: Session persistence
     When I add token usage 0 in, 0 out
     Then the session has 7 input tokens, 3 output tokens and 10 total tokens
 
+  Scenario: A total that would pass the 64-bit limit is refused and nothing changes
+    Given a session for actor "counter" with token usage 9223372036854775806 in, 5 out
+    When I try to add token usage 2 in, 0 out
+    Then the call fails with InvalidSessionDataError mentioning "9223372036854775807"
+    And the database is unchanged
+
   Scenario: Token usage of an unknown session fails and writes nothing
     When I add token usage 1 in, 1 out to session "01ARZ3NDEKTSV4RRFFQ69G5FAV"
     Then the call fails with SessionNotFoundError mentioning "01ARZ3NDEKTSV4RRFFQ69G5FAV"

@@ -238,6 +238,16 @@ def when_add_usage_unknown(context: Context, i: int, o: int, session_id: str) ->
     )
 
 
+@when("I try to add token usage {i:d} in, {o:d} out")
+def when_try_add_usage(context: Context, i: int, o: int) -> None:
+    context.fingerprint = context.database_fingerprint()
+    session_id = context.session.id
+    capture(
+        context,
+        lambda: context.service.update_token_usage(session_id, input_tokens=i, output_tokens=o),
+    )
+
+
 @when("I add token usage {i:d} in, {o:d} out")
 def when_add_usage(context: Context, i: int, o: int) -> None:
     context.session = context.service.update_token_usage(

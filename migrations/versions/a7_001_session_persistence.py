@@ -33,9 +33,13 @@ def upgrade() -> None:
         sa.Column("created_at", UTC_TIMESTAMP, nullable=False),
         sa.Column("updated_at", UTC_TIMESTAMP, nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_sessions"),
-        sa.CheckConstraint("message_count >= 0", name="ck_sessions_message_count_not_negative"),
-        sa.CheckConstraint("input_tokens >= 0", name="ck_sessions_input_tokens_not_negative"),
-        sa.CheckConstraint("output_tokens >= 0", name="ck_sessions_output_tokens_not_negative"),
+        sa.CheckConstraint(
+            "message_count >= 0", name=op.f("ck_sessions_message_count_not_negative")
+        ),
+        sa.CheckConstraint("input_tokens >= 0", name=op.f("ck_sessions_input_tokens_not_negative")),
+        sa.CheckConstraint(
+            "output_tokens >= 0", name=op.f("ck_sessions_output_tokens_not_negative")
+        ),
     )
     op.create_index("ix_sessions_actor_name", "sessions", ["actor_name"])
     op.create_index("ix_sessions_created_at", "sessions", ["created_at"])
@@ -57,8 +61,10 @@ def upgrade() -> None:
             name="fk_session_messages_session_id_sessions",
             ondelete="CASCADE",
         ),
-        sa.CheckConstraint("sequence >= 0", name="ck_session_messages_sequence_not_negative"),
-        sa.CheckConstraint("token_count >= 0", name="ck_session_messages_token_count_not_negative"),
+        sa.CheckConstraint("sequence >= 0", name=op.f("ck_session_messages_sequence_not_negative")),
+        sa.CheckConstraint(
+            "token_count >= 0", name=op.f("ck_session_messages_token_count_not_negative")
+        ),
     )
     op.create_index(
         "ix_session_messages_session_id_sequence",

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import bindparam, delete, insert, select, update
 
+from cleveragents.domain.errors import InvalidSessionDataError
 from cleveragents.domain.session import Session, SessionMessage
 from cleveragents.infrastructure.database.database import Database
 from cleveragents.infrastructure.database.entity_mapping import (
@@ -22,9 +23,16 @@ _INSERT_MESSAGES = insert(session_messages)
 _SELECT_SESSION = select(sessions).where(sessions.c.id == bindparam("session_id"))
 _DELETE_SESSION = delete(sessions).where(sessions.c.id == bindparam("session_id"))
 _NEWEST_FIRST = (sessions.c.created_at.desc(), sessions.c.id.desc())
+# Bounding the old totals keeps the sums inside BIGINT; SQLite would otherwise turn an
+# overflowing sum into a float without complaint.
+MAX_TOKEN_TOTAL = 2**63 - 1
 _ADD_TOKEN_USAGE = (
     update(sessions)
-    .where(sessions.c.id == bindparam("session_id"))
+    .where(
+        sessions.c.id == bindparam("session_id"),
+        sessions.c.input_tokens <= bindparam("input_ceiling"),
+        sessions.c.output_tokens <= bindparam("output_ceiling"),
+    )
     .values(
         input_tokens=sessions.c.input_tokens
         + bindparam("add_input", type_=sessions.c.input_tokens.type),
@@ -89,19 +97,26 @@ class SessionRepository:
         add_output_tokens: int = 0,
         now: datetime,
     ) -> Session | None:
-        """Add to the token counters in the database (``x = x + n``); ``None``: no session."""
+        """Add to the token counters in the database (``x = x + n``); ``None``: no session.
+
+        Raises:
+            InvalidSessionDataError: a total would exceed ``MAX_TOKEN_TOTAL``.
+        """
+        parameters = {
+            "session_id": session_id,
+            "add_input": add_input_tokens,
+            "add_output": add_output_tokens,
+            "input_ceiling": MAX_TOKEN_TOTAL - add_input_tokens,
+            "output_ceiling": MAX_TOKEN_TOTAL - add_output_tokens,
+            "now": now,
+        }
         with self._database.transaction(write=True) as connection:
-            row = (
-                connection.execute(
-                    _ADD_TOKEN_USAGE,
-                    {
-                        "session_id": session_id,
-                        "add_input": add_input_tokens,
-                        "add_output": add_output_tokens,
-                        "now": now,
-                    },
+            row = connection.execute(_ADD_TOKEN_USAGE, parameters).mappings().first()
+            if row is None:
+                if connection.execute(_SELECT_SESSION, parameters).first() is None:
+                    return None
+                raise InvalidSessionDataError(
+                    f"adding {add_input_tokens} input / {add_output_tokens} output tokens "
+                    f"would take session {session_id!r} past {MAX_TOKEN_TOTAL} tokens"
                 )
-                .mappings()
-                .first()
-            )
-        return None if row is None else session_from_row(row)
+        return session_from_row(row)
