@@ -569,6 +569,8 @@ def then_tokens(context: Context, i: int, o: int, total: int) -> None:
     for session in (context.session, context.service.get(context.session.id)):
         seen = (session.input_tokens, session.output_tokens, session.total_tokens)
         assert seen == (i, o, total), f"saw {seen}"
+        usage = session.token_usage
+        assert (usage.input_tokens, usage.output_tokens, usage.total_tokens) == seen, usage
 
 
 @then("the model's messages are ordered by sequence and match the service's")
