@@ -40,6 +40,8 @@ def upgrade() -> None:
         sa.CheckConstraint(
             "output_tokens >= 0", name=op.f("ck_sessions_output_tokens_not_negative")
         ),
+        mysql_charset="utf8mb4",
+        mysql_collate="utf8mb4_bin",
     )
     op.create_index("ix_sessions_actor_name", "sessions", ["actor_name"])
     op.create_index("ix_sessions_created_at", "sessions", ["created_at"])
@@ -65,6 +67,8 @@ def upgrade() -> None:
         sa.CheckConstraint(
             "token_count >= 0", name=op.f("ck_session_messages_token_count_not_negative")
         ),
+        mysql_charset="utf8mb4",
+        mysql_collate="utf8mb4_bin",
     )
     op.create_index(
         "ix_session_messages_session_id_sequence",

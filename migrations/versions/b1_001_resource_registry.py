@@ -30,6 +30,8 @@ def upgrade() -> None:
         sa.Column("updated_at", UTC_TIMESTAMP, nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_resource_registry"),
         sa.UniqueConstraint("kind", "name", name="uq_resource_registry_kind_name"),
+        mysql_charset="utf8mb4",
+        mysql_collate="utf8mb4_bin",
     )
 
 

@@ -17,6 +17,11 @@ NAMING_CONVENTION = {
 }
 
 
+# MySQL/MariaDB: 4-byte UTF-8, and binary collation so that text compares exactly as it does
+# on SQLite and PostgreSQL ("Alice" is not "alice").
+MYSQL_TABLE_OPTIONS = {"mysql_charset": "utf8mb4", "mysql_collate": "utf8mb4_bin"}
+
+
 class Base(DeclarativeBase):
     """Root of the library's models; its metadata is what the migrations must produce."""
 

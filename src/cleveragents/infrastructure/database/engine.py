@@ -46,7 +46,11 @@ def create_database_engine(url: str | URL | None = None, **engine_options: Any) 
     """
     parsed = make_url(url if url is not None else default_database_url())
     engine_options.setdefault("hide_parameters", True)
-    if parsed.get_backend_name() != "sqlite":
+    backend = parsed.get_backend_name()
+    if backend in ("mysql", "mariadb") and "charset" not in parsed.query:
+        # Without utf8mb4 the driver cannot carry emoji and other 4-byte characters.
+        parsed = parsed.update_query_dict({"charset": "utf8mb4"})
+    if backend != "sqlite":
         return create_engine(parsed, **engine_options)
     _ensure_sqlite_directory(parsed)
     engine = create_engine(parsed, **engine_options)

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from cleveragents.infrastructure.database.base import Base
+from cleveragents.infrastructure.database.base import MYSQL_TABLE_OPTIONS, Base
 from cleveragents.infrastructure.database.column_types import UTCDateTime
 
 
@@ -16,7 +16,7 @@ class ResourceModel(Base):
     """One registered resource, unique by ``(kind, name)``."""
 
     __tablename__ = "resource_registry"
-    __table_args__ = (UniqueConstraint("kind", "name"),)
+    __table_args__ = (UniqueConstraint("kind", "name"), MYSQL_TABLE_OPTIONS)
 
     id: Mapped[str] = mapped_column(String(26), primary_key=True)
     kind: Mapped[str] = mapped_column(String(64))

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import JSON, BigInteger, CheckConstraint, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from cleveragents.infrastructure.database.base import Base
+from cleveragents.infrastructure.database.base import MYSQL_TABLE_OPTIONS, Base
 from cleveragents.infrastructure.database.column_types import UTCDateTime
 
 if TYPE_CHECKING:
@@ -30,6 +30,7 @@ class SessionModel(Base):
         CheckConstraint("message_count >= 0", name="message_count_not_negative"),
         CheckConstraint("input_tokens >= 0", name="input_tokens_not_negative"),
         CheckConstraint("output_tokens >= 0", name="output_tokens_not_negative"),
+        MYSQL_TABLE_OPTIONS,
     )
 
     id: Mapped[str] = mapped_column(String(26), primary_key=True)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from cleveragents.infrastructure.database.base import Base
+from cleveragents.infrastructure.database.base import MYSQL_TABLE_OPTIONS, Base
 from cleveragents.infrastructure.database.column_types import LONG_TEXT, UTCDateTime
 
 if TYPE_CHECKING:
@@ -25,6 +25,7 @@ class SessionMessageModel(Base):
         Index("ix_session_messages_session_id_sequence", "session_id", "sequence", unique=True),
         CheckConstraint("sequence >= 0", name="sequence_not_negative"),
         CheckConstraint("token_count >= 0", name="token_count_not_negative"),
+        MYSQL_TABLE_OPTIONS,
     )
 
     id: Mapped[str] = mapped_column(String(26), primary_key=True)

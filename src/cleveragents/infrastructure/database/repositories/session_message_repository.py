@@ -16,14 +16,19 @@ from cleveragents.infrastructure.database.tables import session_messages, sessio
 
 # Taking the next sequence is one atomic row update: it numbers the message and holds the
 # session row's lock until commit, so concurrent appenders queue instead of colliding.
-_TAKE_NEXT_SEQUENCE = (
+_BUMP_MESSAGE_COUNT = (
     update(sessions)
     .where(sessions.c.id == bindparam("session_id"))
     .values(
         message_count=sessions.c.message_count + 1,
         updated_at=bindparam("now", type_=sessions.c.updated_at.type),
     )
-    .returning(sessions.c.message_count)
+)
+_TAKE_NEXT_SEQUENCE = _BUMP_MESSAGE_COUNT.returning(sessions.c.message_count)
+# MySQL and MariaDB have no UPDATE ... RETURNING; the row lock taken by the update makes the
+# follow-up read see this transaction's own increment and nobody else's.
+_READ_MESSAGE_COUNT = select(sessions.c.message_count).where(
+    sessions.c.id == bindparam("session_id")
 )
 _INSERT_MESSAGE = insert(session_messages)
 _COUNT_MESSAGES = select(func.count()).where(
@@ -59,9 +64,13 @@ class SessionMessageRepository:
             SessionNotFoundError: no session has that id.
         """
         with self._database.transaction(write=True) as connection:
-            count = connection.execute(
-                _TAKE_NEXT_SEQUENCE, {"session_id": session_id, "now": created_at}
-            ).scalar()
+            parameters = {"session_id": session_id, "now": created_at}
+            if connection.dialect.update_returning:
+                count = connection.execute(_TAKE_NEXT_SEQUENCE, parameters).scalar()
+            elif connection.execute(_BUMP_MESSAGE_COUNT, parameters).rowcount:
+                count = connection.execute(_READ_MESSAGE_COUNT, parameters).scalar()
+            else:
+                count = None
             if count is None:
                 raise SessionNotFoundError(session_id)
             message = SessionMessage(

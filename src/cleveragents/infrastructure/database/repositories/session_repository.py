@@ -26,7 +26,7 @@ _NEWEST_FIRST = (sessions.c.created_at.desc(), sessions.c.id.desc())
 # Bounding the old totals keeps the sums inside BIGINT; SQLite would otherwise turn an
 # overflowing sum into a float without complaint.
 MAX_TOKEN_TOTAL = 2**63 - 1
-_ADD_TOKEN_USAGE = (
+_ADD_TOKEN_USAGE_NO_RETURNING = (
     update(sessions)
     .where(
         sessions.c.id == bindparam("session_id"),
@@ -40,8 +40,8 @@ _ADD_TOKEN_USAGE = (
         + bindparam("add_output", type_=sessions.c.output_tokens.type),
         updated_at=bindparam("now", type_=sessions.c.updated_at.type),
     )
-    .returning(*sessions.c)
 )
+_ADD_TOKEN_USAGE = _ADD_TOKEN_USAGE_NO_RETURNING.returning(*sessions.c)
 
 
 class SessionRepository:
@@ -111,7 +111,12 @@ class SessionRepository:
             "now": now,
         }
         with self._database.transaction(write=True) as connection:
-            row = connection.execute(_ADD_TOKEN_USAGE, parameters).mappings().first()
+            if connection.dialect.update_returning:
+                row = connection.execute(_ADD_TOKEN_USAGE, parameters).mappings().first()
+            elif connection.execute(_ADD_TOKEN_USAGE_NO_RETURNING, parameters).rowcount:
+                row = connection.execute(_SELECT_SESSION, parameters).mappings().first()
+            else:
+                row = None
             if row is None:
                 if connection.execute(_SELECT_SESSION, parameters).first() is None:
                     return None
