@@ -163,8 +163,10 @@ def _parse(document: dict[str, Any] | str | bytes, limits: ImportLimits) -> dict
             f"export document is {size} bytes; the limit is {limits.max_document_bytes}"
         )
     try:
+        # JSON travels as UTF-8 (RFC 8259); json.loads would also guess UTF-16 and UTF-32.
+        text = document if isinstance(document, str) else bytes(document).decode("utf-8")
         parsed = json.loads(
-            document, object_pairs_hook=_reject_duplicate_keys, parse_constant=_reject_constant
+            text, object_pairs_hook=_reject_duplicate_keys, parse_constant=_reject_constant
         )
     except RecursionError:
         raise InvalidExportDocumentError("export document is nested too deeply") from None
@@ -321,7 +323,10 @@ def _read_timestamp(name: str, value: object) -> datetime:
         _invalid(name, "is not an ISO 8601 timestamp", value)
     if moment.tzinfo is None or moment.utcoffset() is None:
         _invalid(name, "has no timezone; timestamps must be UTC or carry an offset", value)
-    return moment.astimezone(UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        _invalid(name, "is outside the representable range once converted to UTC", value)
 
 
 def _invalid(name: str, problem: str, value: object) -> NoReturn:

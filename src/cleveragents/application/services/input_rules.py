@@ -12,6 +12,7 @@ from typing import Any
 
 from cleveragents.domain.errors import InvalidSessionDataError
 
+MAX_SESSION_ID_LENGTH = 255
 MAX_ACTOR_NAME_LENGTH = 255
 MAX_TITLE_LENGTH = 1024
 MAX_ROLE_LENGTH = 64

@@ -15,7 +15,7 @@ from cleveragents.application.services.export_document import (
     build_export_document,
     read_export_document,
 )
-from cleveragents.domain.errors import InvalidSessionDataError, SessionNotFoundError
+from cleveragents.domain.errors import SessionNotFoundError
 from cleveragents.domain.session import Session, SessionMessage
 from cleveragents.domain.session_service import ExportDocument, SessionService
 from cleveragents.infrastructure.database import (
@@ -190,8 +190,7 @@ class PersistentSessionService(SessionService):
 
 
 def _check_session_id(session_id: object) -> str:
-    if not isinstance(session_id, str):
-        raise InvalidSessionDataError(
-            f"session_id must be a string, got {type(session_id).__name__}"
-        )
-    return session_id
+    """Any storable string; ids that no session can have simply match nothing."""
+    return input_rules.check_text(
+        "session_id", session_id, max_length=input_rules.MAX_SESSION_ID_LENGTH, allow_blank=True
+    )
