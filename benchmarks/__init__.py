@@ -1,0 +1,1 @@
+"""ASV benchmarks for cleveragents-core; run them with ``nox -s benchmark``."""
