@@ -15,6 +15,19 @@ class SessionNotFoundError(SessionPersistenceError, LookupError):
         self.session_id = session_id
 
 
+class SequenceConflictError(SessionPersistenceError):
+    """An append expected a next sequence that another writer had already taken."""
+
+    def __init__(self, session_id: str, expected: int | None, actual: int) -> None:
+        super().__init__(
+            f"session {session_id!r} expected next sequence {expected}, but it is {actual}: "
+            "another writer appended first"
+        )
+        self.session_id = session_id
+        self.expected = expected
+        self.actual = actual
+
+
 class InvalidSessionDataError(SessionPersistenceError, ValueError):
     """An argument was rejected before anything was written."""
 

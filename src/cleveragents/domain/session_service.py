@@ -73,6 +73,7 @@ class SessionService(ABC):
         *,
         metadata: dict[str, Any] | None = None,
         token_count: int | None = None,
+        expected_sequence: int | None = None,
     ) -> SessionMessage:
         """Add a message at the end of the conversation.
 
@@ -80,8 +81,14 @@ class SessionService(ABC):
         gaps), and the session's ``message_count`` and ``updated_at`` change in the same
         transaction. Concurrent appenders to one session are serialised, never interleaved.
 
+        ``expected_sequence`` makes the append optimistic: it is written only if the session's
+        next sequence is exactly that number, so a runtime learns when another writer got
+        there first instead of interleaving with it.
+
         Raises:
             SessionNotFoundError: no session has that id.
+            SequenceConflictError: ``expected_sequence`` was given and is not the next
+                sequence; the error carries the actual one in ``actual``.
             InvalidSessionDataError: the role is empty or too long, the content is not text,
                 the metadata is not a JSON object or ``token_count`` is negative.
         """

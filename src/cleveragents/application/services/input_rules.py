@@ -19,6 +19,7 @@ MAX_ROLE_LENGTH = 64
 MAX_CONTENT_LENGTH = 16 * 1024 * 1024
 MAX_TOKEN_VALUE = 2**63 - 1
 MAX_TOKEN_COUNT = 2**31 - 1
+MAX_SEQUENCE = 2**31 - 1
 
 
 def check_text(name: str, value: object, *, max_length: int, allow_blank: bool = False) -> str:

@@ -126,6 +126,7 @@ class PersistentSessionService(SessionService):
         *,
         metadata: dict[str, Any] | None = None,
         token_count: int | None = None,
+        expected_sequence: int | None = None,
     ) -> SessionMessage:
         return self._messages.append(
             message_id=_new_id(),
@@ -139,6 +140,9 @@ class PersistentSessionService(SessionService):
                 "token_count", token_count, maximum=input_rules.MAX_TOKEN_COUNT
             ),
             created_at=_now(),
+            expected_sequence=input_rules.check_optional_count(
+                "expected_sequence", expected_sequence, maximum=input_rules.MAX_SEQUENCE
+            ),
         )
 
     def get_messages(

@@ -7,6 +7,7 @@ import logging
 import random
 import time
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Concatenate, ParamSpec, Protocol, TypeVar
 
@@ -15,6 +16,18 @@ from sqlalchemy import exc
 from cleveragents.infrastructure.database.database_errors import describe, is_transient, translate
 
 logger = logging.getLogger("cleveragents.database")
+
+_retrying: ContextVar[bool] = ContextVar("cleveragents_retrying", default=False)
+
+
+def is_retry() -> bool:
+    """True while a unit of work runs again after a transient failure.
+
+    A commit can succeed and its acknowledgement still be lost with the connection; a retried
+    write uses this to look for its own earlier success before writing a second time.
+    """
+    return _retrying.get()
+
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -69,6 +82,7 @@ def database_retry(
         policy = self.retry_policy
         attempt = 1
         while True:
+            token = _retrying.set(attempt > 1)
             try:
                 return method(self, *args, **kwargs)
             except exc.SQLAlchemyError as error:
@@ -85,5 +99,7 @@ def database_retry(
                 )
                 time.sleep(delay)
                 attempt += 1
+            finally:
+                _retrying.reset(token)
 
     return run  # type: ignore[return-value]  # functools.wraps hides the ParamSpec

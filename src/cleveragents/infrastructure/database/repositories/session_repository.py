@@ -15,7 +15,7 @@ from cleveragents.infrastructure.database.entity_mapping import (
     session_from_row,
     session_row,
 )
-from cleveragents.infrastructure.database.retry import RetryPolicy, database_retry
+from cleveragents.infrastructure.database.retry import RetryPolicy, database_retry, is_retry
 from cleveragents.infrastructure.database.tables import session_messages, sessions
 
 _INSERT_SESSION = insert(sessions)
@@ -58,6 +58,10 @@ class SessionRepository:
     def create(self, session: Session, messages: Sequence[SessionMessage] = ()) -> Session:
         """Insert the session and, in the same transaction, any messages it already has."""
         with self._database.transaction(write=True) as connection:
+            if is_retry():
+                earlier = connection.execute(_SELECT_SESSION, {"session_id": session.id}).first()
+                if earlier is not None:
+                    return session  # the first attempt committed; its answer was lost
             connection.execute(_INSERT_SESSION, session_row(session))
             if messages:
                 connection.execute(_INSERT_MESSAGES, [message_row(m) for m in messages])
