@@ -15,7 +15,9 @@ from cleveragents.domain.errors import DatabaseError, DatabaseUnavailableError
 # PostgreSQL: serialization failure, deadlock, and the server shutting connections down.
 _TRANSIENT_SQLSTATES = frozenset({"40001", "40P01", "57P01", "57P02", "57P03"})
 # MySQL/MariaDB: deadlock, lock wait timeout, server gone away, connection lost.
-_TRANSIENT_MYSQL_CODES = frozenset({1205, 1213, 2006, 2013})
+_TRANSIENT_MYSQL_CODES = frozenset({1205, 1213, 2002, 2003, 2006, 2013})
+# MySQL/MariaDB connection failures, whose texts name the server, never data or passwords.
+_MYSQL_CONNECTION_CODES = frozenset({1045, 2002, 2003, 2005, 2006, 2013})
 _SQLITE_BUSY, _SQLITE_LOCKED = 5, 6
 
 
@@ -105,4 +107,9 @@ def _primary_message(original: object) -> str | None:
         return primary
     if isinstance(original, sqlite3.Error) and original.args:
         return str(original.args[0])
+    if _is_psycopg(original) and _sqlstate(original) is None:
+        # A failed connection: psycopg's text names host and port, never the password.
+        return str(original).strip().splitlines()[0] if str(original).strip() else None
+    if _mysql_code(original) in _MYSQL_CONNECTION_CODES:
+        return str(getattr(original, "args", ("", ""))[-1])
     return None

@@ -9,9 +9,10 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, exc
 from sqlalchemy.engine import URL
 
+from cleveragents.infrastructure.database.database_errors import translate
 from cleveragents.infrastructure.database.engine import create_database_engine
 
 # The library keeps its own version table so it never collides with a host application's.
@@ -63,10 +64,13 @@ def downgrade_database(database: str | URL | Engine | None, revision: str = "bas
 
 @contextmanager
 def _connection(database: str | URL | Engine | None) -> Iterator[Connection]:
+    """A connection for one migration run; database failures become the library's errors."""
     engine = database if isinstance(database, Engine) else create_database_engine(database)
     try:
         with engine.connect() as connection:
             yield connection
+    except exc.SQLAlchemyError as error:
+        raise translate(error, attempts=1) from error
     finally:
         if engine is not database:
             engine.dispose()

@@ -1,0 +1,75 @@
+"""Steps that point the library at servers that are not there."""
+
+from __future__ import annotations
+
+import logging
+
+from behave import given, then, when
+from behave.runner import Context
+
+from cleveragents import domain
+from cleveragents.application.services import PersistentSessionService
+from cleveragents.infrastructure.database import Database, RetryPolicy, upgrade_database
+
+
+class RecordingHandler(logging.Handler):
+    """Keeps the records of one logger for the scenario to read."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.DEBUG)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@when('I upgrade the database at "{url}"')
+def when_upgrade_unreachable(context: Context, url: str) -> None:
+    context.error = None
+    try:
+        upgrade_database(url)
+    except domain.SessionPersistenceError as error:
+        context.error = error
+
+
+@then('the upgrade fails with {error_name} mentioning "{text}"')
+def then_upgrade_fails(context: Context, error_name: str, text: str) -> None:
+    error = context.error
+    assert error is not None, "the upgrade did not fail"
+    assert type(error).__name__ == error_name, f"{type(error).__name__}: {error}"
+    assert text in str(error), f"message {str(error)!r} lacks {text!r}"
+
+
+@then('the error text does not contain "{secret}"')
+def then_no_secret(context: Context, secret: str) -> None:
+    shown = f"{context.error!s} {context.error!r} {context.error.__cause__!s}"
+    assert secret not in shown, shown
+
+
+@given('a service on "{url}" that tries {attempts:d} times')
+def given_unreachable_service(context: Context, url: str, attempts: int) -> None:
+    database = Database.from_url(url, retry_policy=RetryPolicy(attempts=attempts, base_delay=0))
+    context.unreachable = PersistentSessionService(database)
+    context.add_cleanup(context.unreachable.close)
+    context.retry_log = RecordingHandler()
+    logger = logging.getLogger("cleveragents.database")
+    logger.addHandler(context.retry_log)
+    context.add_cleanup(logger.removeHandler, context.retry_log)
+
+
+@when("the unreachable service is asked for a new session")
+def when_unreachable_create(context: Context) -> None:
+    context.error = None
+    try:
+        context.unreachable.create("nobody-home")
+    except domain.SessionPersistenceError as error:
+        context.error = error
+
+
+@then("{count:d} retries were logged without the password")
+def then_retries_logged(context: Context, count: int) -> None:
+    records = context.retry_log.records
+    assert len(records) == count, [record.getMessage() for record in records]
+    for record in records:
+        assert record.levelno == logging.WARNING, record
+        assert "s3cret-pw" not in record.getMessage(), record.getMessage()

@@ -1,0 +1,21 @@
+Feature: An unreachable database is reported plainly and without secrets
+  When the server is down, the runtime gets DatabaseUnavailableError after the configured
+  attempts, with a message that names the server and never the password.
+
+  Scenario Outline: Upgrading a database on a server that is down
+    When I upgrade the database at "<url>"
+    Then the upgrade fails with DatabaseUnavailableError mentioning "<server>"
+    And the error text does not contain "s3cret-pw"
+
+    Examples:
+      | url                                                        | server                     |
+      | postgresql+psycopg://agent:s3cret-pw@127.0.0.1:1/sessions  | port 1 failed              |
+      | mysql+pymysql://agent:s3cret-pw@127.0.0.1:1/sessions       | Can't connect to MySQL     |
+      | sqlite:////nonexistent-root/readonly/sessions.db?mode=ro&uri=true | unable to open database |
+
+  Scenario: A service on a server that is down gives up after its attempts
+    Given a service on "postgresql+psycopg://agent:s3cret-pw@127.0.0.1:1/sessions" that tries 3 times
+    When the unreachable service is asked for a new session
+    Then the call fails with DatabaseUnavailableError mentioning "after 3 attempt(s)"
+    And the error text does not contain "s3cret-pw"
+    And 2 retries were logged without the password
