@@ -78,7 +78,12 @@ def in_work_directory(context: Context, value: str) -> str:
 # --- Driver errors --------------------------------------------------------------------
 
 
-def sqlite_error(kind: type[sqlite3.Error], message: str, code: int | None, name: str | None):
+ErrorFactory = Callable[[], BaseException]
+
+
+def sqlite_error(
+    kind: type[sqlite3.Error], message: str, code: int | None, name: str | None
+) -> ErrorFactory:
     def build() -> sqlite3.Error:
         error = kind(message)
         if code is not None:  # what _sqlite3 sets on errors raised by the library
@@ -89,7 +94,7 @@ def sqlite_error(kind: type[sqlite3.Error], message: str, code: int | None, name
     return build
 
 
-SQLITE_ERRORS: dict[str, Callable[[], BaseException]] = {
+SQLITE_ERRORS: dict[str, ErrorFactory] = {
     "SQLITE_BUSY": sqlite_error(sqlite3.OperationalError, "database is locked", 5, "SQLITE_BUSY"),
     "SQLITE_BUSY_SNAPSHOT": sqlite_error(
         sqlite3.OperationalError, "database is locked", 517, "SQLITE_BUSY_SNAPSHOT"
@@ -118,7 +123,7 @@ SQLITE_ERRORS: dict[str, Callable[[], BaseException]] = {
 }
 
 
-def postgresql_error(spec: str) -> Callable[[], BaseException]:
+def postgresql_error(spec: str) -> ErrorFactory:
     """``"40001 SerializationFailure"``: the psycopg class for that SQLSTATE, checked by name;
     ``"a lost connection"``: a bare psycopg OperationalError, as libpq reports one."""
     import psycopg
@@ -132,7 +137,7 @@ def postgresql_error(spec: str) -> Callable[[], BaseException]:
     return lambda: kind(f"injected {class_name}")
 
 
-def driver_error(context: Context, sqlite_name: str, postgresql_spec: str):
+def driver_error(context: Context, sqlite_name: str, postgresql_spec: str) -> ErrorFactory:
     if context.backend == "sqlite":
         return SQLITE_ERRORS[sqlite_name]
     assert context.backend == "postgresql", f"no injected errors for {context.backend}"
@@ -146,7 +151,7 @@ class StatementTrap:
 
     engine: Engine
     prefix: str
-    error: Callable[[], BaseException] | None = None
+    error: ErrorFactory | None = None
     failures: int | None = 0
     seen: int = 0
     raised: list[BaseException] = field(default_factory=list)
@@ -168,6 +173,42 @@ class StatementTrap:
         if self.armed:
             event.remove(self.engine, "before_cursor_execute", self)
             self.armed = False
+
+
+@dataclass
+class LostCommitAcknowledgement:
+    """Once a statement starting with ``prefix`` has run, the next COMMIT reaches the
+    database and then fails with ``error()``: the write is stored, its answer is lost."""
+
+    engine: Engine
+    prefix: str
+    error: ErrorFactory
+    pending: bool = False
+    lost: int = 0
+
+    def watch(self, _conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if self.lost == 0 and statement.lstrip().startswith(self.prefix):
+            self.pending = True
+
+    def install(self, context: Context) -> None:
+        dialect = self.engine.dialect
+        real_commit = dialect.do_commit
+
+        def do_commit(dbapi_connection: Any) -> None:
+            real_commit(dbapi_connection)
+            if self.pending:
+                self.pending = False
+                self.lost += 1
+                raise self.error()
+
+        dialect.do_commit = do_commit  # type: ignore[method-assign]  # this engine only
+        event.listen(self.engine, "before_cursor_execute", self.watch)
+
+        def uninstall() -> None:
+            event.remove(self.engine, "before_cursor_execute", self.watch)
+            del dialect.do_commit
+
+        context.add_cleanup(uninstall)
 
 
 def set_trap(context: Context, trap: StatementTrap) -> None:
@@ -218,7 +259,9 @@ def run_call(context: Context, call: Callable[[], Any]) -> None:
 
 
 def succeeded(context: Context) -> Any:
-    assert context.error is None, f"the call failed: {type(context.error).__name__}: {context.error}"
+    assert context.error is None, (
+        f"the call failed: {type(context.error).__name__}: {context.error}"
+    )
     return context.result
 
 
@@ -326,13 +369,31 @@ def given_next_statement_fails(
 
 
 @given(
-    'every "{prefix}" statement fails with {sqlite_name} on SQLite or {postgresql_spec} on PostgreSQL'
+    'every "{prefix}" statement fails with {sqlite_name} on SQLite '
+    "or {postgresql_spec} on PostgreSQL"
 )
 def given_every_statement_fails(
     context: Context, prefix: str, sqlite_name: str, postgresql_spec: str
 ) -> None:
     error = driver_error(context, sqlite_name, postgresql_spec)
     set_trap(context, StatementTrap(context.retry_engine, prefix, error, failures=None))
+
+
+@given(
+    'the commit after the next "{prefix}" statement succeeds but its acknowledgement is lost '
+    "with {sqlite_name} on SQLite or {postgresql_spec} on PostgreSQL"
+)
+def given_lost_acknowledgement(
+    context: Context, prefix: str, sqlite_name: str, postgresql_spec: str
+) -> None:
+    error = driver_error(context, sqlite_name, postgresql_spec)
+    context.lost_commit = LostCommitAcknowledgement(context.retry_engine, prefix, error)
+    context.lost_commit.install(context)
+
+
+@then("{count:d} commit acknowledgement was lost")
+def then_acknowledgements_lost(context: Context, count: int) -> None:
+    assert context.lost_commit.lost == count, f"{context.lost_commit.lost} lost"
 
 
 @given('"{prefix}" statements are counted')
@@ -365,6 +426,7 @@ OPERATIONS: dict[str, Callable[[Context], Any]] = {
     ),
     "read the session's messages": lambda c: c.service.get_messages(c.session.id),
     "export the session": lambda c: c.service.export_session(c.session.id),
+    "append a message": lambda c: c.service.append_message(c.session.id, "user", "one more"),
 }
 
 
@@ -412,6 +474,13 @@ def check_exported(context: Context, document: dict[str, Any]) -> None:
     assert [m["sequence"] for m in document["messages"]] == [0, 1], document["messages"]
 
 
+def check_appended(context: Context, message: domain.SessionMessage) -> None:
+    assert message.sequence == 2, message
+    stored = [(m.id, m.sequence) for m in context.service.get_messages(context.session.id)]
+    assert stored[2:] == [(message.id, 2)] and len(stored) == 3, stored
+    assert context.service.get(context.session.id).message_count == 3
+
+
 CHECKS: dict[str, Callable[[Context, Any], None]] = {
     "create a session": check_created,
     "get the session": lambda c, got: _equal(got, c.session),
@@ -421,6 +490,7 @@ CHECKS: dict[str, Callable[[Context, Any], None]] = {
     "import an export of the session": check_imported,
     "read the session's messages": check_messages,
     "export the session": check_exported,
+    "append a message": check_appended,
 }
 
 
@@ -540,7 +610,9 @@ def read_pragmas(connection: Any) -> tuple[Any, ...]:
     )
 
 
-@when("{threads:d} threads each hold a connection of the SQLite engine at once and read its pragmas")
+@when(
+    "{threads:d} threads each hold a connection of the SQLite engine at once and read its pragmas"
+)
 def when_threads_read_pragmas(context: Context, threads: int) -> None:
     barrier = threading.Barrier(threads, timeout=10)
     seen: list[tuple[int, tuple[Any, ...]]] = []
@@ -635,7 +707,9 @@ def then_file_messages(context: Context, count: int) -> None:
 @then("the SQLite file holds no session row for it")
 def then_no_session_row(context: Context) -> None:
     with context.scratch.engine.connect() as connection:
-        rows = connection.execute(select(SessionModel.id).where(SessionModel.id == context.session.id))
+        rows = connection.execute(
+            select(SessionModel.id).where(SessionModel.id == context.session.id)
+        )
         assert rows.all() == [], "the session row is still there"
 
 
@@ -663,6 +737,11 @@ def given_environment_set(context: Context, name: str, value: str) -> None:
 @given("the environment variable {name} is unset")
 def given_environment_unset(context: Context, name: str) -> None:
     set_environment(context, name, None)
+
+
+@given("the environment variable {name} is empty")
+def given_environment_empty(context: Context, name: str) -> None:
+    set_environment(context, name, "")
 
 
 @given('the directory "{path}" does not exist')
@@ -701,7 +780,19 @@ def when_default_database_session(context: Context, actor: str) -> None:
 @then('the directory "{path}" exists')
 def then_directory_exists(context: Context, path: str) -> None:
     directory = Path(in_work_directory(context, path))
-    assert directory.is_dir(), f"{directory} missing; parent holds {list(directory.parent.iterdir())}"
+    beside = sorted(p.name for p in directory.parent.iterdir()) if directory.parent.is_dir() else []
+    assert directory.is_dir(), f"{directory} missing; beside it: {beside}"
+
+
+@when('I run upgrade_database on "{url}"')
+def when_upgrade_url(context: Context, url: str) -> None:
+    run_call(context, lambda: upgrade_database(in_work_directory(context, url)))
+
+
+@then('the directory "{path}" was not created')
+def then_directory_not_created(context: Context, path: str) -> None:
+    directory = Path(in_work_directory(context, path))
+    assert not directory.exists(), f"{directory} was created"
 
 
 @then('the file "{path}" holds that session')
@@ -746,7 +837,7 @@ def when_other_tries_lock(context: Context, kind: str) -> None:
             context.other_outcome = f"refused: {error} (code {error.sqlite_errorcode})"
 
 
-@then('the other connection was {outcome}')
+@then("the other connection was {outcome}")
 def then_other_outcome(context: Context, outcome: str) -> None:
     assert context.other_outcome == outcome, f"saw {context.other_outcome!r}"
 
@@ -758,16 +849,26 @@ def given_other_holds_lock(context: Context) -> None:
     context.released_at = None
 
 
-@given("that connection releases the lock after {seconds:g} seconds")
+@given("that connection releases the lock {seconds:g} seconds after the service asks for it")
 def given_release_later(context: Context, seconds: float) -> None:
+    engine, asked = context.scratch.engine, threading.Event()
+
+    def notice(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if statement.strip().upper() == "BEGIN IMMEDIATE":
+            context.asked_at = time.monotonic()
+            asked.set()
+
     def release() -> None:
+        if asked.wait(timeout=30):
+            time.sleep(seconds)
         context.released_at = time.monotonic()  # taken before COMMIT frees the lock
         context.locker.execute("COMMIT")
 
-    timer = threading.Timer(seconds, release)
-    timer.start()
-    context.add_cleanup(timer.join)
-    context.add_cleanup(timer.cancel)
+    event.listen(engine, "before_cursor_execute", notice)
+    releaser = threading.Thread(target=release)
+    releaser.start()
+    context.add_cleanup(lambda: event.remove(engine, "before_cursor_execute", notice))
+    context.add_cleanup(releaser.join)
 
 
 @given("connections of that service wait at most {milliseconds:d} ms for a lock")
@@ -782,21 +883,22 @@ def given_short_busy_timeout(context: Context, milliseconds: int) -> None:
     engine.dispose()  # connections already pooled keep the library's 5000 ms
 
 
-@then("the append succeeded only after the lock was released")
+@then("the append asked for the lock while it was held and succeeded only after its release")
 def then_after_release(context: Context) -> None:
     message = succeeded(context)
     assert message.sequence == 0, message
-    assert context.released_at is not None, "the append finished while the lock was held"
-    assert context.finished_at >= context.released_at, (context.finished_at, context.released_at)
+    assert getattr(context, "asked_at", None) is not None, "the service never asked for the lock"
+    moments = (context.asked_at, context.released_at, context.finished_at)
+    assert moments == tuple(sorted(moments)), f"asked, released, finished at {moments}"
 
 
-@when('a service on the scratch database tries to {action}')
+@when("a service on the scratch database tries to {action}")
 def when_scratch_service_tries(context: Context, action: str) -> None:
     service = new_service(context, context.scratch.engine, 3)
     calls: dict[str, Callable[[], Any]] = {
         "create a session": lambda: service.create("early"),
         "read a session": lambda: service.get("01ARZ3NDEKTSV4RRFFQ69G5FAV"),
-        "list sessions": lambda: service.list(),
+        "list sessions": service.list,
         "append a message": lambda: service.append_message(
             "01ARZ3NDEKTSV4RRFFQ69G5FAV", "user", "hello"
         ),
@@ -920,7 +1022,7 @@ def when_run_alembic(context: Context, arguments: str) -> None:
     context.cli = completed
 
 
-@then("alembic exits with {code:d} and its output mentions \"{text_}\"")
+@then('alembic exits with {code:d} and its output mentions "{text_}"')
 def then_cli_output(context: Context, code: int, text_: str) -> None:
     completed = context.cli
     output = completed.stdout + completed.stderr
@@ -928,7 +1030,7 @@ def then_cli_output(context: Context, code: int, text_: str) -> None:
     assert text_ in output, output
 
 
-@then("alembic exits with {code:d} and its output does not mention \"{text_}\"")
+@then('alembic exits with {code:d} and its output does not mention "{text_}"')
 def then_cli_output_lacks(context: Context, code: int, text_: str) -> None:
     completed = context.cli
     output = completed.stdout + completed.stderr

@@ -1,0 +1,124 @@
+Feature: Retrying a unit of work on transient database errors
+  Every repository call is one transaction. When the database fails transiently (a busy or
+  locked SQLite file, a PostgreSQL serialization failure or deadlock, a dropped connection)
+  the library rolls the transaction back and runs the whole call again; anything else is
+  raised at once as one of the library's own errors. The errors below are the drivers' own
+  exception classes, raised when the statement executes, on whichever backend the run uses.
+
+  Background:
+    Given a service on the run's database that makes at most 3 attempts per call
+
+  # --- One transient failure ------------------------------------------------------------
+
+  Scenario Outline: An append that meets <sqlite error> / <postgresql error> once is stored exactly once
+    Given a session for actor "writer"
+    And the next "INSERT INTO session_messages" statement fails with <sqlite error> on SQLite or <postgresql error> on PostgreSQL
+    When the service appends a "user" message "the launch code is 0000" to that session
+    Then the appended message has sequence 0 and the session's message_count is 1
+    And exactly one message is stored for the session, with that content
+    And the watched statement ran 2 times
+    And the database log holds 1 retry warning
+    And each retry warning names the driver error but not the content, the SQL or a password
+
+    Examples:
+      | sqlite error         | postgresql error           |
+      | SQLITE_BUSY          | 40P01 DeadlockDetected     |
+      | SQLITE_BUSY_SNAPSHOT | 40001 SerializationFailure |
+      | SQLITE_LOCKED        | 57P01 AdminShutdown        |
+      | a closed connection  | a lost connection          |
+
+  Scenario Outline: "<operation>" is retried invisibly after one transient failure
+    Given a session for actor "steady" with 2 messages
+    And the next "<statement>" statement fails with <sqlite error> on SQLite or <postgresql error> on PostgreSQL
+    When the service is asked to <operation>
+    Then the call gave the right answer to "<operation>"
+    And the watched statement ran 2 times
+    And the database log holds 1 retry warning
+
+    Examples:
+      | operation                       | statement                        | sqlite error         | postgresql error           |
+      | create a session                | INSERT INTO sessions             | SQLITE_BUSY          | 40001 SerializationFailure |
+      | get the session                 | SELECT sessions.id               | SQLITE_BUSY_SNAPSHOT | 40P01 DeadlockDetected     |
+      | list the sessions               | SELECT sessions.id               | SQLITE_LOCKED        | 57P01 AdminShutdown        |
+      | delete the session              | DELETE FROM sessions             | a closed connection  | a lost connection          |
+      | add token usage                 | UPDATE sessions SET input_tokens | SQLITE_BUSY          | 40001 SerializationFailure |
+      | import an export of the session | INSERT INTO session_messages     | SQLITE_BUSY          | 40P01 DeadlockDetected     |
+      | read the session's messages     | SELECT session_messages.id       | SQLITE_BUSY_SNAPSHOT | 40001 SerializationFailure |
+      | export the session              | SELECT session_messages.id       | SQLITE_LOCKED        | 40P01 DeadlockDetected     |
+
+  # --- A commit whose answer is lost ----------------------------------------------------
+
+  Scenario Outline: "<operation>" is not written twice when its commit's acknowledgement is lost
+    Given a session for actor "steady" with 2 messages
+    And the commit after the next "<statement>" statement succeeds but its acknowledgement is lost with a closed connection on SQLite or a lost connection on PostgreSQL
+    When the service is asked to <operation>
+    Then 1 commit acknowledgement was lost
+    And the call gave the right answer to "<operation>"
+    And the database log holds 1 retry warning
+
+    Examples:
+      | operation                       | statement                    |
+      | create a session                | INSERT INTO sessions         |
+      | import an export of the session | INSERT INTO session_messages |
+      | append a message                | INSERT INTO session_messages |
+
+  # --- Failures that are not retried ----------------------------------------------------
+
+  Scenario Outline: <sqlite error> / <postgresql error> is tried once and surfaces as <library error>
+    Given a session for actor "strict"
+    And every "UPDATE sessions SET message_count" statement fails with <sqlite error> on SQLite or <postgresql error> on PostgreSQL
+    When the service appends a "user" message "not stored" to that session
+    Then the call fails with <library error> mentioning "<prefix>"
+    And the library error wraps the injected driver error and shows no SQL
+    And the watched statement ran 1 time
+    And the database log holds 0 retry warnings
+    And the database is unchanged
+
+    Examples:
+      | sqlite error               | postgresql error            | library error            | prefix                |
+      | SQLITE_CONSTRAINT_UNIQUE   | 23505 UniqueViolation       | DatabaseError            | database error:       |
+      | a binding ProgrammingError | 42501 InsufficientPrivilege | DatabaseError            | database error:       |
+      | SQLITE_IOERR               | 53100 DiskFull              | DatabaseUnavailableError | database unavailable: |
+
+  Scenario: A transient failure that persists ends with DatabaseUnavailableError after every attempt
+    Given a session for actor "patient"
+    And every "UPDATE sessions SET message_count" statement fails with SQLITE_BUSY on SQLite or 40P01 DeadlockDetected on PostgreSQL
+    When the service appends a "user" message "never stored" to that session
+    Then the call fails with DatabaseUnavailableError mentioning "after 3 attempt(s)"
+    And the library error wraps the injected driver error and shows no SQL
+    And the watched statement ran 3 times
+    And the database log holds 2 retry warnings
+    And each retry warning names the driver error but not the content, the SQL or a password
+    And the database is unchanged
+
+  Scenario: A missing session is the library's own error and is not retried
+    Given "UPDATE sessions SET message_count" statements are counted
+    When the service appends a "user" message "lost" to session "01ARZ3NDEKTSV4RRFFQ69G5FAV"
+    Then the call fails with SessionNotFoundError mentioning "01ARZ3NDEKTSV4RRFFQ69G5FAV"
+    And the watched statement ran 1 time
+    And the database log holds 0 retry warnings
+
+  # --- The policy -----------------------------------------------------------------------
+
+  Scenario Outline: A retry policy with <arguments> is refused
+    When I build a retry policy with <arguments>
+    Then the policy is refused with ValueError mentioning "<text>"
+
+    Examples:
+      | arguments       | text                  |
+      | attempts=0      | at least 1, got 0     |
+      | attempts=-2     | at least 1, got -2    |
+      | base_delay=-0.5 | must not be negative  |
+      | max_delay=-1.0  | must not be negative  |
+
+  Scenario Outline: The delay before retry <retry> is a random fraction of a doubling ceiling, capped
+    When I build a retry policy with attempts=9, base_delay=0.01, max_delay=0.05
+    Then 200 delays drawn before retry <retry> lie between 0 and <ceiling> seconds and are not all equal
+
+    Examples:
+      | retry | ceiling |
+      | 1     | 0.01    |
+      | 2     | 0.02    |
+      | 3     | 0.04    |
+      | 4     | 0.05    |
+      | 8     | 0.05    |
