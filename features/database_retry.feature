@@ -61,6 +61,8 @@ Feature: Retrying a unit of work on transient database errors
       | create a session                | INSERT INTO sessions         |
       | import an export of the session | INSERT INTO session_messages |
       | append a message                | INSERT INTO session_messages |
+      | add token usage                 | UPDATE sessions              |
+      | delete the session              | DELETE FROM sessions         |
 
   # --- Failures that are not retried ----------------------------------------------------
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, exc
 from sqlalchemy.engine import URL
 
 from cleveragents.infrastructure.database.engine import (
     WRITE_TRANSACTION_OPTION,
     create_database_engine,
 )
-from cleveragents.infrastructure.database.retry import RetryPolicy
+from cleveragents.infrastructure.database.retry import RetryPolicy, note_commit_outcome_unknown
 
 
 class Database:
@@ -39,8 +39,17 @@ class Database:
         with self.engine.connect() as connection:
             if write:
                 connection.execution_options(**{WRITE_TRANSACTION_OPTION: True})
-            with connection.begin():
+            transaction = connection.begin()
+            try:
                 yield connection
+            except BaseException:
+                transaction.rollback()
+                raise
+            try:
+                transaction.commit()
+            except exc.SQLAlchemyError:
+                note_commit_outcome_unknown()
+                raise
 
     def dispose(self) -> None:
         """Close every pooled connection."""

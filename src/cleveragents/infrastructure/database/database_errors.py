@@ -12,8 +12,8 @@ from sqlalchemy import exc
 
 from cleveragents.domain.errors import DatabaseError, DatabaseUnavailableError
 
-# PostgreSQL: serialization failure, deadlock, and the server shutting connections down.
-_TRANSIENT_SQLSTATES = frozenset({"40001", "40P01", "57P01", "57P02", "57P03"})
+# PostgreSQL: serialization failure, deadlock, lock timeout, and the server shutting down.
+_TRANSIENT_SQLSTATES = frozenset({"40001", "40P01", "55P03", "57P01", "57P02", "57P03"})
 # MySQL/MariaDB: deadlock, lock wait timeout, server gone away, connection lost.
 _TRANSIENT_MYSQL_CODES = frozenset({1205, 1213, 2002, 2003, 2006, 2013})
 # MySQL/MariaDB connection failures, whose texts name the server, never data or passwords.
@@ -23,10 +23,14 @@ _SQLITE_BUSY, _SQLITE_LOCKED = 5, 6
 
 def is_transient(error: exc.SQLAlchemyError) -> bool:
     """True when re-running the whole transaction may succeed."""
+    if isinstance(error, exc.TimeoutError):
+        return True  # every pooled connection was busy
     if not isinstance(error, exc.DBAPIError):
         return False
-    if error.connection_invalidated:
-        return True
+    return error.connection_invalidated or _is_transient_driver_error(error)
+
+
+def _is_transient_driver_error(error: exc.DBAPIError) -> bool:
     original = error.orig
     if isinstance(original, sqlite3.OperationalError):
         return _sqlite_primary_code(original) in (_SQLITE_BUSY, _SQLITE_LOCKED)
@@ -65,16 +69,17 @@ def translate(error: exc.SQLAlchemyError, *, attempts: int) -> DatabaseError:
             "with `alembic upgrade head` or cleveragents.infrastructure.database."
             "upgrade_database(url)"
         )
-    if isinstance(error, exc.OperationalError):
+    if isinstance(error, exc.OperationalError | exc.TimeoutError):
         return DatabaseUnavailableError(f"database unavailable: {describe(error)}")
     return DatabaseError(f"database error: {describe(error)}")
 
 
 def _is_missing_table(error: exc.SQLAlchemyError) -> bool:
+    """A missing table or column: the schema is older than the code."""
     original = getattr(error, "orig", None)
     if isinstance(original, sqlite3.OperationalError):
-        return (_primary_message(original) or "").startswith("no such table")
-    return _sqlstate(original) == "42P01" or _mysql_code(original) == 1146
+        return (_primary_message(original) or "").startswith(("no such table", "no such column"))
+    return _sqlstate(original) in ("42P01", "42703") or _mysql_code(original) in (1054, 1146)
 
 
 def _sqlite_primary_code(error: sqlite3.Error) -> int | None:

@@ -27,13 +27,14 @@ def default_database_url() -> str:
     configured = os.environ.get(DATABASE_URL_VARIABLE)
     if configured:
         return configured
-    data_home = os.environ.get("XDG_DATA_HOME")
+    data_home = Path(os.environ.get("XDG_DATA_HOME") or "")
+    # The XDG specification says a relative XDG_DATA_HOME is to be ignored.
     path = (
-        Path(data_home) / "cleveragents" / "sessions.db"
-        if data_home
+        data_home / "cleveragents" / "sessions.db"
+        if data_home.is_absolute()
         else DEFAULT_DATABASE_FILE.expanduser()
     )
-    return f"sqlite:///{path}"
+    return URL.create("sqlite", database=str(path)).render_as_string()
 
 
 def create_database_engine(url: str | URL | None = None, **engine_options: Any) -> Engine:

@@ -17,7 +17,15 @@ from cleveragents.infrastructure.database.database_errors import describe, is_tr
 
 logger = logging.getLogger("cleveragents.database")
 
-_retrying: ContextVar[bool] = ContextVar("cleveragents_retrying", default=False)
+
+@dataclass(slots=True)
+class _Attempt:
+    number: int
+    previous_commit_unknown: bool
+    commit_unknown: bool = False
+
+
+_attempt: ContextVar[_Attempt | None] = ContextVar("cleveragents_attempt", default=None)
 
 
 def is_retry() -> bool:
@@ -26,7 +34,25 @@ def is_retry() -> bool:
     A commit can succeed and its acknowledgement still be lost with the connection; a retried
     write uses this to look for its own earlier success before writing a second time.
     """
-    return _retrying.get()
+    attempt = _attempt.get()
+    return attempt is not None and attempt.number > 1
+
+
+def previous_commit_unknown() -> bool:
+    """True when the failed attempt before this one broke off while committing.
+
+    Its writes may or may not have landed; only then may a retry read "already done" into
+    state it cannot tell apart from "never existed".
+    """
+    attempt = _attempt.get()
+    return attempt is not None and attempt.previous_commit_unknown
+
+
+def note_commit_outcome_unknown() -> None:
+    """Record that the current attempt failed during COMMIT (called by the transaction)."""
+    attempt = _attempt.get()
+    if attempt is not None:
+        attempt.commit_unknown = True
 
 
 P = ParamSpec("P")
@@ -81,8 +107,10 @@ def database_retry(
     def run(self: S, *args: P.args, **kwargs: P.kwargs) -> R:
         policy = self.retry_policy
         attempt = 1
+        commit_unknown = False
         while True:
-            token = _retrying.set(attempt > 1)
+            state = _Attempt(number=attempt, previous_commit_unknown=commit_unknown)
+            token = _attempt.set(state)
             try:
                 return method(self, *args, **kwargs)
             except exc.SQLAlchemyError as error:
@@ -99,7 +127,8 @@ def database_retry(
                 )
                 time.sleep(delay)
                 attempt += 1
+                commit_unknown = state.commit_unknown
             finally:
-                _retrying.reset(token)
+                _attempt.reset(token)
 
     return run  # type: ignore[return-value]  # functools.wraps hides the ParamSpec

@@ -15,7 +15,12 @@ from cleveragents.infrastructure.database.entity_mapping import (
     session_from_row,
     session_row,
 )
-from cleveragents.infrastructure.database.retry import RetryPolicy, database_retry, is_retry
+from cleveragents.infrastructure.database.retry import (
+    RetryPolicy,
+    database_retry,
+    is_retry,
+    previous_commit_unknown,
+)
 from cleveragents.infrastructure.database.tables import session_messages, sessions
 
 _INSERT_SESSION = insert(sessions)
@@ -90,7 +95,8 @@ class SessionRepository:
         """Delete the session; its messages go with it through ON DELETE CASCADE."""
         with self._database.transaction(write=True) as connection:
             deleted = connection.execute(_DELETE_SESSION, {"session_id": session_id}).rowcount
-        return deleted > 0
+        # After a commit that broke off, "nothing left to delete" means the delete landed.
+        return deleted > 0 or previous_commit_unknown()
 
     @database_retry
     def update(
@@ -115,6 +121,12 @@ class SessionRepository:
             "now": now,
         }
         with self._database.transaction(write=True) as connection:
+            if previous_commit_unknown():
+                # The broken-off attempt stamped updated_at with this call's own instant; finding
+                # it means the addition landed and must not be made twice.
+                earlier = connection.execute(_SELECT_SESSION, parameters).mappings().first()
+                if earlier is not None and earlier["updated_at"] == now:
+                    return session_from_row(earlier)
             if connection.dialect.update_returning:
                 row = connection.execute(_ADD_TOKEN_USAGE, parameters).mappings().first()
             elif connection.execute(_ADD_TOKEN_USAGE_NO_RETURNING, parameters).rowcount:
