@@ -125,5 +125,5 @@ def coverage_report(session: nox.Session) -> None:
     """Combined Behave + Robot coverage; writes build/coverage.xml, fails under 97%."""
     session.install("coverage[toml]>=7.4")
     session.run("coverage", "combine")
-    session.run("coverage", "xml")
+    session.run("coverage", "xml", "--fail-under=0")
     session.run("coverage", "report")

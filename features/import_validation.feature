@@ -160,6 +160,7 @@ Feature: A bad export document is refused whole, with the error that names its d
       | "cleveragents.session-backup" | 'cleveragents.session-backup' |
       | ""                            | ''                            |
       | None                          | None                          |
+      | "x" * 200                     | 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx... |
 
   Scenario Outline: An unsupported schema_version is refused (<value>)
     When I set the document's schema_version to <value>

@@ -6,14 +6,13 @@ import contextlib
 import io
 import os
 import re
+import runpy
 import tempfile
 from pathlib import Path
 from typing import Any
 
 from behave import then, when
 from behave.runner import Context
-
-from cleveragents import demo
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 
@@ -73,7 +72,7 @@ def when_run_demo(context: Context) -> None:
     scoped_environment(context, XDG_DATA_HOME=context.data_home, CLEVERAGENTS_DATABASE_URL=None)
     output = io.StringIO()
     with contextlib.redirect_stdout(output):
-        demo.main()
+        runpy.run_module("cleveragents.demo", run_name="__main__")
     context.demo_output = output.getvalue()
 
 
