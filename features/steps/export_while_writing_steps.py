@@ -5,11 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from behave import given, then, when
+from behave import given, then
 from behave.runner import Context
 from sqlalchemy import event
 
-from cleveragents import domain
 from cleveragents.application.services import PersistentSessionService
 
 
@@ -46,15 +45,6 @@ def given_delete_during_export(context: Context) -> None:
     context.add_cleanup(other.close)
     session_id = context.session.id
     after_first_session_read(context, lambda: other.delete(session_id) and None)
-
-
-@when("I try to export the session")
-def when_try_export(context: Context) -> None:
-    context.error = None
-    try:
-        context.document = context.service.export_session(context.session.id)
-    except domain.SessionPersistenceError as error:
-        context.error = error
 
 
 @then("the document holds {count:d} messages with sequences 0 to {last:d} and says so")

@@ -9,8 +9,10 @@ from cleveragents.domain.errors import (
     InvalidSessionDataError,
     SequenceConflictError,
     SessionImportError,
+    SessionIntegrityError,
     SessionNotFoundError,
     SessionPersistenceError,
+    SignatureMismatchError,
     UnsupportedSchemaVersionError,
 )
 from cleveragents.domain.session import Session, SessionMessage, TokenUsage
@@ -27,10 +29,12 @@ __all__ = [
     "SequenceConflictError",
     "Session",
     "SessionImportError",
+    "SessionIntegrityError",
     "SessionMessage",
     "SessionNotFoundError",
     "SessionPersistenceError",
     "SessionService",
+    "SignatureMismatchError",
     "TokenUsage",
     "UnsupportedSchemaVersionError",
 ]

@@ -28,6 +28,11 @@ class SequenceConflictError(SessionPersistenceError):
         self.actual = actual
 
 
+class SessionIntegrityError(SessionPersistenceError):
+    """Stored data contradicts itself (an undecodable row, a gap in the sequences, a counter
+    that disagrees with the rows); reported instead of skipped, so nothing is silently lost."""
+
+
 class InvalidSessionDataError(SessionPersistenceError, ValueError):
     """An argument was rejected before anything was written."""
 
@@ -65,6 +70,10 @@ class ChecksumMismatchError(SessionImportError):
         )
         self.expected = expected
         self.actual = actual
+
+
+class SignatureMismatchError(SessionImportError):
+    """The document's HMAC signature is missing or was not made with the given key."""
 
 
 class DatabaseError(SessionPersistenceError):

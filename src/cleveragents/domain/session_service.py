@@ -103,39 +103,53 @@ class SessionService(ABC):
     ) -> builtins.list[SessionMessage]:
         """Return the session's messages in ascending sequence, skipping ``offset`` of them.
 
-        An unknown session id gives an empty list.
+        An unknown session id gives an empty list. Without ``limit`` and ``offset`` the whole
+        history is read as of one moment: messages appended meanwhile are left out, never
+        half included.
 
         Raises:
             InvalidSessionDataError: ``limit`` is below 0 or ``offset`` below 0.
+            SessionIntegrityError: a stored row cannot be decoded, the sequences have a gap,
+                or the session's ``message_count`` disagrees with its rows.
         """
 
     @abstractmethod
-    def export_session(self, session_id: str) -> ExportDocument:
+    def export_session(
+        self, session_id: str, *, signing_key: bytes | None = None
+    ) -> ExportDocument:
         """Return a JSON-serialisable document holding the session and all its messages.
 
         The document carries ``format``, ``schema_version``, ``exported_at``, ``session``,
         ``messages`` (in sequence order) and ``checksum``: the SHA-256 of a canonical JSON
-        encoding of everything but ``exported_at`` and ``checksum``, so exporting an unchanged
-        session twice gives the same checksum. The checksum detects corruption, not tampering.
+        encoding of everything but ``exported_at``, ``checksum`` and ``signature``, so
+        exporting an unchanged session twice gives the same checksum. The checksum detects
+        corruption, not tampering: anyone can recompute it. With ``signing_key`` the document
+        also carries ``signature``, the HMAC-SHA-256 of the same payload under that key.
 
         Raises:
             SessionNotFoundError: no session has that id.
+            SessionIntegrityError: the stored session contradicts itself.
         """
 
     @abstractmethod
-    def import_session(self, document: ExportDocument | str | bytes) -> Session:
+    def import_session(
+        self, document: ExportDocument | str | bytes, *, signing_key: bytes | None = None
+    ) -> Session:
         """Store the session of an export document as a new session, with fresh ids.
 
-        The document (a dict, or its JSON text) is checked whole first: size, structure,
-        types, schema version and checksum. Then the session and all its messages are
-        written in one transaction, keeping order, roles, contents, metadata, token counts
-        and timestamps. An existing session is never touched.
+        The document (a dict, or its JSON text as UTF-8 ``bytes`` or ``str``) is checked whole
+        first: size, structure, types, schema version, checksum and, when ``signing_key`` is
+        given, the HMAC signature. Then the session and all its messages are written in one
+        transaction, keeping order, roles, contents, metadata, token counts and timestamps.
+        An existing session is never touched.
 
         Raises:
             ExportDocumentTooLargeError: the document exceeds the size or message limit.
             InvalidExportDocumentError: not JSON, a missing field, or a wrong type or value.
             UnsupportedSchemaVersionError: a ``schema_version`` this library does not read.
             ChecksumMismatchError: the payload does not hash to the document's checksum.
+            SignatureMismatchError: a key was given and the document is unsigned, or was
+                signed with another key, or was altered after signing.
         """
 
     @abstractmethod

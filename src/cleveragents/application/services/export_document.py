@@ -6,13 +6,16 @@ Layout (``schema_version`` 1)::
      "exported_at": "...Z", "session": {...}, "messages": [{...}, ...], "checksum": "<hex>"}
 
 ``checksum`` is the SHA-256 of the canonical JSON encoding (sorted keys, ``,``/``:``
-separators, UTF-8, no NaN) of the payload: every key except ``exported_at`` and
-``checksum``. It detects corruption, not deliberate tampering: anyone can recompute it.
+separators, UTF-8, no NaN) of the payload: every key except ``exported_at``, ``checksum``
+and ``signature``. It detects corruption, not deliberate tampering: anyone can recompute it.
+For authenticity, export and import with a shared key: the optional ``signature`` is the
+HMAC-SHA-256 of the same payload, which only a holder of the key can produce.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import re
 from collections.abc import Callable, Sequence
@@ -26,6 +29,7 @@ from cleveragents.domain.errors import (
     ExportDocumentTooLargeError,
     InvalidExportDocumentError,
     InvalidSessionDataError,
+    SignatureMismatchError,
     UnsupportedSchemaVersionError,
 )
 from cleveragents.domain.session import Session, SessionMessage
@@ -36,7 +40,8 @@ SCHEMA_VERSION = 1
 _DOCUMENT_KEYS = frozenset(
     {"format", "schema_version", "exported_at", "session", "messages", "checksum"}
 )
-_UNCHECKSUMMED_KEYS = frozenset({"exported_at", "checksum"})
+_OPTIONAL_DOCUMENT_KEYS = frozenset({"signature"})
+_UNSIGNED_KEYS = frozenset({"exported_at", "checksum", "signature"})
 _SESSION_KEYS = frozenset(
     {
         "id",
@@ -77,12 +82,22 @@ def canonical_json(value: object) -> bytes:
 
 def payload_checksum(document: dict[str, Any]) -> str:
     """SHA-256 (hex) of the canonical encoding of the document without its unchecked keys."""
-    payload = {k: v for k, v in document.items() if k not in _UNCHECKSUMMED_KEYS}
+    payload = {k: v for k, v in document.items() if k not in _UNSIGNED_KEYS}
     return hashlib.sha256(canonical_json(payload)).hexdigest()
 
 
+def payload_signature(document: dict[str, Any], key: bytes) -> str:
+    """HMAC-SHA-256 (hex) of the same canonical payload the checksum covers."""
+    payload = {k: v for k, v in document.items() if k not in _UNSIGNED_KEYS}
+    return hmac.new(key, canonical_json(payload), hashlib.sha256).hexdigest()
+
+
 def build_export_document(
-    session: Session, messages: Sequence[SessionMessage], *, exported_at: datetime
+    session: Session,
+    messages: Sequence[SessionMessage],
+    *,
+    exported_at: datetime,
+    signing_key: bytes | None = None,
 ) -> dict[str, Any]:
     document: dict[str, Any] = {
         "format": FORMAT_NAME,
@@ -113,6 +128,8 @@ def build_export_document(
         ],
     }
     document["checksum"] = payload_checksum(document)
+    if signing_key is not None:
+        document["signature"] = payload_signature(document, signing_key)
     return document
 
 
@@ -121,6 +138,7 @@ def read_export_document(
     *,
     limits: ImportLimits,
     new_id: Callable[[], str],
+    signing_key: bytes | None = None,
 ) -> tuple[Session, list[SessionMessage]]:
     """Check a document whole and return the session and messages it holds, under new ids.
 
@@ -145,6 +163,8 @@ def read_export_document(
         _read_message(raw, index, session.id, new_id()) for index, raw in enumerate(messages_field)
     ]
     _check_checksum(parsed)
+    if signing_key is not None:
+        _check_signature(parsed, signing_key)
     return session, messages
 
 
@@ -192,14 +212,31 @@ def _reject_constant(name: str) -> NoReturn:
     raise ValueError(f"{name} is not a JSON number")
 
 
+def _check_signature(document: dict[str, Any], key: bytes) -> None:
+    signature = document.get("signature")
+    if signature is None:
+        raise SignatureMismatchError("export document is not signed, but a signing key was given")
+    expected = payload_signature(document, key)
+    if not isinstance(signature, str) or not hmac.compare_digest(signature, expected):
+        raise SignatureMismatchError(
+            "export document signature does not match: it was signed with another key or "
+            "altered after signing"
+        )
+
+
 def _check_top_level(document: dict[str, Any]) -> None:
-    _check_keys("export document", document, _DOCUMENT_KEYS)
+    _check_keys("export document", document, _DOCUMENT_KEYS, optional=_OPTIONAL_DOCUMENT_KEYS)
     if document["format"] != FORMAT_NAME:
         _invalid("format", f"must be {FORMAT_NAME!r}", document["format"])
     _read_timestamp("exported_at", document["exported_at"])
     checksum = document["checksum"]
     if not isinstance(checksum, str) or not _CHECKSUM_PATTERN.fullmatch(checksum):
         _invalid("checksum", "must be 64 lowercase hexadecimal digits", checksum)
+    signature = document.get("signature")
+    if "signature" in document and not (
+        isinstance(signature, str) and _CHECKSUM_PATTERN.fullmatch(signature)
+    ):
+        _invalid("signature", "must be 64 lowercase hexadecimal digits", signature)
 
 
 def _check_schema_version(version: object) -> None:
@@ -292,13 +329,19 @@ def _read_message(raw: object, index: int, session_id: str, message_id: str) -> 
     )
 
 
-def _check_keys(where: str, raw: object, expected: frozenset[str]) -> dict[str, Any]:
+def _check_keys(
+    where: str,
+    raw: object,
+    expected: frozenset[str],
+    *,
+    optional: frozenset[str] = frozenset(),
+) -> dict[str, Any]:
     if not isinstance(raw, dict):
         _invalid(where, "must be a JSON object", raw)
     missing = sorted(expected - raw.keys())
     if missing:
         raise InvalidExportDocumentError(f"{where} lacks required field(s): {', '.join(missing)}")
-    unknown = sorted(str(key) for key in raw.keys() - expected)
+    unknown = sorted(str(key) for key in raw.keys() - expected - optional)
     if unknown:
         raise InvalidExportDocumentError(f"{where} has unknown field(s): {', '.join(unknown)}")
     return raw

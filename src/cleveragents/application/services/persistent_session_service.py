@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, Self
@@ -15,7 +16,11 @@ from cleveragents.application.services.export_document import (
     build_export_document,
     read_export_document,
 )
-from cleveragents.domain.errors import SessionNotFoundError
+from cleveragents.domain.errors import (
+    InvalidSessionDataError,
+    SessionIntegrityError,
+    SessionNotFoundError,
+)
 from cleveragents.domain.session import Session, SessionMessage
 from cleveragents.domain.session_service import ExportDocument, SessionService
 from cleveragents.infrastructure.database import (
@@ -152,26 +157,38 @@ class PersistentSessionService(SessionService):
         limit: int | None = None,
         offset: int = 0,
     ) -> builtins.list[SessionMessage]:
-        return self._messages.get_for_session(
-            _check_session_id(session_id),
-            limit=None if limit is None else input_rules.check_limit(limit, minimum=0),
-            offset=input_rules.check_count("offset", offset),
+        session_id = _check_session_id(session_id)
+        limit = None if limit is None else input_rules.check_limit(limit, minimum=0)
+        offset = input_rules.check_count("offset", offset)
+        if limit is None and offset == 0:
+            history = self._sessions.get_with_messages(session_id)
+            return [] if history is None else _checked_history(*history)
+        messages = self._messages.get_for_session(session_id, limit=limit, offset=offset)
+        check_sequences(session_id, messages, first=offset)
+        return messages
+
+    def export_session(
+        self, session_id: str, *, signing_key: bytes | None = None
+    ) -> ExportDocument:
+        history = self._sessions.get_with_messages(_check_session_id(session_id))
+        if history is None:
+            raise SessionNotFoundError(session_id)
+        session, messages = history
+        return build_export_document(
+            session,
+            _checked_history(session, messages),
+            exported_at=_now(),
+            signing_key=_check_key(signing_key),
         )
 
-    def export_session(self, session_id: str) -> ExportDocument:
-        session = self._sessions.get_by_id(_check_session_id(session_id))
-        if session is None:
-            raise SessionNotFoundError(session_id)
-        # Messages below the count read with the session were all committed before that
-        # read, so the two reads agree even while other writers keep appending.
-        messages = self._messages.get_for_session(session.id, before_sequence=session.message_count)
-        if len(messages) != session.message_count:
-            raise SessionNotFoundError(session_id)  # deleted between the two reads
-        return build_export_document(session, messages, exported_at=_now())
-
-    def import_session(self, document: ExportDocument | str | bytes) -> Session:
+    def import_session(
+        self, document: ExportDocument | str | bytes, *, signing_key: bytes | None = None
+    ) -> Session:
         session, messages = read_export_document(
-            document, limits=self._import_limits, new_id=_new_id
+            document,
+            limits=self._import_limits,
+            new_id=_new_id,
+            signing_key=_check_key(signing_key),
         )
         return self._sessions.create(session, messages)
 
@@ -191,6 +208,37 @@ class PersistentSessionService(SessionService):
         if updated is None:
             raise SessionNotFoundError(session_id)
         return updated
+
+
+def _checked_history(
+    session: Session, messages: builtins.list[SessionMessage]
+) -> builtins.list[SessionMessage]:
+    """A whole history read from one snapshot: its rows must match the session's counter."""
+    if len(messages) != session.message_count:
+        raise SessionIntegrityError(
+            f"session {session.id!r} counts {session.message_count} messages but "
+            f"{len(messages)} are stored"
+        )
+    check_sequences(session.id, messages, first=0)
+    return messages
+
+
+def check_sequences(session_id: str, messages: Sequence[SessionMessage], *, first: int) -> None:
+    """Sequences must follow each other from ``first``; a gap is reported, never skipped."""
+    for expected, message in enumerate(messages, start=first):
+        if message.sequence != expected:
+            raise SessionIntegrityError(
+                f"session {session_id!r} has a gap in its messages: expected sequence "
+                f"{expected}, found {message.sequence}"
+            )
+
+
+def _check_key(signing_key: object) -> bytes | None:
+    if signing_key is None:
+        return None
+    if not isinstance(signing_key, bytes) or not signing_key:
+        raise InvalidSessionDataError("signing_key must be non-empty bytes")
+    return signing_key
 
 
 def _check_session_id(session_id: object) -> str:

@@ -34,11 +34,18 @@ class Database:
         return cls(create_database_engine(url), retry_policy=retry_policy)
 
     @contextmanager
-    def transaction(self, *, write: bool) -> Iterator[Connection]:
-        """One transaction on a pooled connection; ``write`` takes SQLite's lock at BEGIN."""
+    def transaction(self, *, write: bool, snapshot: bool = False) -> Iterator[Connection]:
+        """One transaction on a pooled connection.
+
+        ``write`` takes SQLite's write lock at BEGIN. ``snapshot`` makes every statement of
+        the transaction see the same committed state (REPEATABLE READ on server databases;
+        a SQLite transaction already reads from one snapshot).
+        """
         with self.engine.connect() as connection:
             if write:
                 connection.execution_options(**{WRITE_TRANSACTION_OPTION: True})
+            if snapshot and connection.dialect.name != "sqlite":
+                connection.execution_options(isolation_level="REPEATABLE READ")
             transaction = connection.begin()
             try:
                 yield connection

@@ -4,9 +4,36 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import RowMapping
+from sqlalchemy import CursorResult, RowMapping
 
+from cleveragents.domain.errors import SessionIntegrityError
 from cleveragents.domain.session import Session, SessionMessage
+
+
+def sessions_from_result(result: CursorResult[Any]) -> list[Session]:
+    """Decode every row, reporting a row that cannot be decoded instead of skipping it."""
+    try:
+        return [session_from_row(row) for row in result.mappings()]
+    except (ValueError, TypeError) as error:
+        raise SessionIntegrityError(
+            f"a stored session row cannot be decoded ({type(error).__name__})"
+        ) from error
+
+
+def messages_from_result(result: CursorResult[Any], session_id: str) -> list[SessionMessage]:
+    """Decode every row, reporting a row that cannot be decoded instead of skipping it."""
+    try:
+        return [message_from_row(row) for row in result.mappings()]
+    except (ValueError, TypeError) as error:
+        raise SessionIntegrityError(
+            f"a stored message of session {session_id!r} cannot be decoded ({type(error).__name__})"
+        ) from error
+
+
+def _json_object(value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise TypeError(f"metadata is a {type(value).__name__}, not a JSON object")
+    return value
 
 
 def session_from_row(row: RowMapping) -> Session:
@@ -14,7 +41,7 @@ def session_from_row(row: RowMapping) -> Session:
         id=row["id"],
         actor_name=row["actor_name"],
         title=row["title"],
-        metadata=row["metadata"],
+        metadata=_json_object(row["metadata"]),
         message_count=row["message_count"],
         input_tokens=row["input_tokens"],
         output_tokens=row["output_tokens"],
@@ -44,7 +71,7 @@ def message_from_row(row: RowMapping) -> SessionMessage:
         sequence=row["sequence"],
         role=row["role"],
         content=row["content"],
-        metadata=row["metadata"],
+        metadata=_json_object(row["metadata"]),
         token_count=row["token_count"],
         created_at=row["created_at"],
     )

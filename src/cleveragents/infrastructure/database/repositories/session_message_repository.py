@@ -10,7 +10,11 @@ from sqlalchemy import Connection, bindparam, func, insert, select, update
 from cleveragents.domain.errors import SequenceConflictError, SessionNotFoundError
 from cleveragents.domain.session import SessionMessage
 from cleveragents.infrastructure.database.database import Database
-from cleveragents.infrastructure.database.entity_mapping import message_from_row, message_row
+from cleveragents.infrastructure.database.entity_mapping import (
+    message_from_row,
+    message_row,
+    messages_from_result,
+)
 from cleveragents.infrastructure.database.retry import RetryPolicy, database_retry, is_retry
 from cleveragents.infrastructure.database.tables import session_messages, sessions
 
@@ -122,23 +126,19 @@ class SessionMessageRepository:
         *,
         limit: int | None = None,
         offset: int = 0,
-        before_sequence: int | None = None,
     ) -> list[SessionMessage]:
-        """Messages in ascending sequence; ``before_sequence`` bounds the read from above."""
+        """A page of messages in ascending sequence."""
         statement = (
             select(session_messages)
             .where(session_messages.c.session_id == session_id)
             .order_by(session_messages.c.sequence)
         )
-        if before_sequence is not None:
-            statement = statement.where(session_messages.c.sequence < before_sequence)
         if limit is not None:
             statement = statement.limit(limit)
         if offset:
             statement = statement.offset(offset)
         with self._database.transaction(write=False) as connection:
-            rows = connection.execute(statement).mappings().all()
-        return [message_from_row(row) for row in rows]
+            return messages_from_result(connection.execute(statement), session_id)
 
     @database_retry
     def count_for_session(self, session_id: str) -> int:

@@ -12,8 +12,10 @@ from cleveragents.domain.session import Session, SessionMessage
 from cleveragents.infrastructure.database.database import Database
 from cleveragents.infrastructure.database.entity_mapping import (
     message_row,
+    messages_from_result,
     session_from_row,
     session_row,
+    sessions_from_result,
 )
 from cleveragents.infrastructure.database.retry import (
     RetryPolicy,
@@ -26,6 +28,11 @@ from cleveragents.infrastructure.database.tables import session_messages, sessio
 _INSERT_SESSION = insert(sessions)
 _INSERT_MESSAGES = insert(session_messages)
 _SELECT_SESSION = select(sessions).where(sessions.c.id == bindparam("session_id"))
+_SELECT_MESSAGES = (
+    select(session_messages)
+    .where(session_messages.c.session_id == bindparam("session_id"))
+    .order_by(session_messages.c.sequence)
+)
 _DELETE_SESSION = delete(sessions).where(sessions.c.id == bindparam("session_id"))
 _NEWEST_FIRST = (sessions.c.created_at.desc(), sessions.c.id.desc())
 # Bounding the old totals keeps the sums inside BIGINT; SQLite would otherwise turn an
@@ -75,8 +82,24 @@ class SessionRepository:
     @database_retry
     def get_by_id(self, session_id: str) -> Session | None:
         with self._database.transaction(write=False) as connection:
-            row = connection.execute(_SELECT_SESSION, {"session_id": session_id}).mappings().first()
-        return None if row is None else session_from_row(row)
+            found = sessions_from_result(
+                connection.execute(_SELECT_SESSION, {"session_id": session_id})
+            )
+        return found[0] if found else None
+
+    @database_retry
+    def get_with_messages(self, session_id: str) -> tuple[Session, list[SessionMessage]] | None:
+        """The session and all its messages, read from one snapshot so they agree."""
+        with self._database.transaction(write=False, snapshot=True) as connection:
+            found = sessions_from_result(
+                connection.execute(_SELECT_SESSION, {"session_id": session_id})
+            )
+            if not found:
+                return None
+            messages = messages_from_result(
+                connection.execute(_SELECT_MESSAGES, {"session_id": session_id}), session_id
+            )
+        return found[0], messages
 
     @database_retry
     def list_all(
@@ -87,8 +110,7 @@ class SessionRepository:
         if actor_name is not None:
             statement = statement.where(sessions.c.actor_name == actor_name)
         with self._database.transaction(write=False) as connection:
-            rows = connection.execute(statement).mappings().all()
-        return [session_from_row(row) for row in rows]
+            return sessions_from_result(connection.execute(statement))
 
     @database_retry
     def delete(self, session_id: str) -> bool:
