@@ -59,6 +59,7 @@ _MESSAGE_KEYS = frozenset(
     {"id", "sequence", "role", "content", "metadata", "token_count", "created_at"}
 )
 _CHECKSUM_PATTERN = re.compile(r"[0-9a-f]{64}")
+_COUNTING_SLICE = 1 << 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,9 +176,11 @@ def _parse(document: dict[str, Any] | str | bytes, limits: ImportLimits) -> dict
         raise InvalidExportDocumentError(
             f"export document must be a dict, str or bytes, got {type(document).__name__}"
         )
-    size = len(document)
-    if isinstance(document, str) and size * 4 > limits.max_document_bytes:
-        size = len(document.encode("utf-8", errors="surrogatepass"))
+    size = (
+        _utf8_length(document, limits.max_document_bytes)
+        if isinstance(document, str)
+        else len(document)
+    )
     if size > limits.max_document_bytes:
         raise ExportDocumentTooLargeError(
             f"export document is {size} bytes; the limit is {limits.max_document_bytes}"
@@ -197,6 +200,22 @@ def _parse(document: dict[str, Any] | str | bytes, limits: ImportLimits) -> dict
             f"export document must be a JSON object, got {type(parsed).__name__}"
         )
     return parsed
+
+
+def _utf8_length(text: str, cap: int) -> int:
+    """UTF-8 size of ``text``, counted in slices so an oversized text is never copied whole.
+
+    Counting stops as soon as the cap is passed; every character takes at least one byte, so a
+    text longer than the cap in characters is over it without counting.
+    """
+    if len(text) > cap:
+        return len(text)
+    size = 0
+    for start in range(0, len(text), _COUNTING_SLICE):
+        size += len(text[start : start + _COUNTING_SLICE].encode("utf-8", "surrogatepass"))
+        if size > cap:
+            break
+    return size
 
 
 def _reject_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
