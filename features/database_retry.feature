@@ -1,18 +1,20 @@
 Feature: Retrying a unit of work on transient database errors
   Every repository call is one transaction. When the database fails transiently (a busy or
-  locked SQLite file, a PostgreSQL serialization failure or deadlock, a dropped connection)
-  the library rolls the transaction back and runs the whole call again; anything else is
-  raised at once as one of the library's own errors. The errors below are the drivers' own
-  exception classes, raised when the statement executes, on whichever backend the run uses.
+  locked SQLite file, a PostgreSQL serialization failure or deadlock, a MariaDB deadlock, a
+  dropped or killed connection) the library rolls the transaction back and runs the whole
+  call again; anything else is raised at once as one of the library's own errors. The errors
+  below are the drivers' own exception classes, raised when the statement executes, on
+  whichever backend the run uses; MariaDB errors carry the error number and SQLSTATE the
+  server sends, or the client error number PyMySQL raises for a broken connection.
 
   Background:
     Given a service on the run's database that makes at most 3 attempts per call
 
   # --- One transient failure ------------------------------------------------------------
 
-  Scenario Outline: An append that meets <sqlite error> / <postgresql error> once is stored exactly once
+  Scenario Outline: An append that meets <sqlite error> / <postgresql error> / <mariadb error> once is stored exactly once
     Given a session for actor "writer"
-    And the next "INSERT INTO session_messages" statement fails with <sqlite error> on SQLite or <postgresql error> on PostgreSQL
+    And the next "INSERT INTO session_messages" statement fails with <sqlite error> on SQLite, <postgresql error> on PostgreSQL or <mariadb error> on MariaDB
     When the service appends a "user" message "the launch code is 0000" to that session
     Then the appended message has sequence 0 and the session's message_count is 1
     And exactly one message is stored for the session, with that content
@@ -21,36 +23,36 @@ Feature: Retrying a unit of work on transient database errors
     And each retry warning names the driver error but not the content, the SQL or a password
 
     Examples:
-      | sqlite error         | postgresql error           |
-      | SQLITE_BUSY          | 40P01 DeadlockDetected     |
-      | SQLITE_BUSY_SNAPSHOT | 40001 SerializationFailure |
-      | SQLITE_LOCKED        | 57P01 AdminShutdown        |
-      | a closed connection  | a lost connection          |
+      | sqlite error         | postgresql error           | mariadb error             |
+      | SQLITE_BUSY          | 40P01 DeadlockDetected     | 1213 ER_LOCK_DEADLOCK     |
+      | SQLITE_BUSY_SNAPSHOT | 40001 SerializationFailure | 2006 CR_SERVER_GONE_ERROR |
+      | SQLITE_LOCKED        | 57P01 AdminShutdown        | 1927 ER_CONNECTION_KILLED |
+      | a closed connection  | a lost connection          | 2013 CR_SERVER_LOST       |
 
   Scenario Outline: "<operation>" is retried invisibly after one transient failure
     Given a session for actor "steady" with 2 messages
-    And the next "<statement>" statement fails with <sqlite error> on SQLite or <postgresql error> on PostgreSQL
+    And the next "<statement>" statement fails with <sqlite error> on SQLite, <postgresql error> on PostgreSQL or <mariadb error> on MariaDB
     When the service is asked to <operation>
     Then the call gave the right answer to "<operation>"
     And the watched statement ran 2 times
     And the database log holds 1 retry warning
 
     Examples:
-      | operation                       | statement                        | sqlite error         | postgresql error           |
-      | create a session                | INSERT INTO sessions             | SQLITE_BUSY          | 40001 SerializationFailure |
-      | get the session                 | SELECT sessions.id               | SQLITE_BUSY_SNAPSHOT | 40P01 DeadlockDetected     |
-      | list the sessions               | SELECT sessions.id               | SQLITE_LOCKED        | 57P01 AdminShutdown        |
-      | delete the session              | DELETE FROM sessions             | a closed connection  | a lost connection          |
-      | add token usage                 | UPDATE sessions SET input_tokens | SQLITE_BUSY          | 40001 SerializationFailure |
-      | import an export of the session | INSERT INTO session_messages     | SQLITE_BUSY          | 40P01 DeadlockDetected     |
-      | read the session's messages     | SELECT session_messages.id       | SQLITE_BUSY_SNAPSHOT | 40001 SerializationFailure |
-      | export the session              | SELECT session_messages.id       | SQLITE_LOCKED        | 40P01 DeadlockDetected     |
+      | operation                       | statement                        | sqlite error         | postgresql error           | mariadb error             |
+      | create a session                | INSERT INTO sessions             | SQLITE_BUSY          | 40001 SerializationFailure | 1213 ER_LOCK_DEADLOCK     |
+      | get the session                 | SELECT sessions.id               | SQLITE_BUSY_SNAPSHOT | 40P01 DeadlockDetected     | 2013 CR_SERVER_LOST       |
+      | list the sessions               | SELECT sessions.id               | SQLITE_LOCKED        | 57P01 AdminShutdown        | 1927 ER_CONNECTION_KILLED |
+      | delete the session              | DELETE FROM sessions             | a closed connection  | a lost connection          | 2006 CR_SERVER_GONE_ERROR |
+      | add token usage                 | UPDATE sessions SET input_tokens | SQLITE_BUSY          | 40001 SerializationFailure | 1213 ER_LOCK_DEADLOCK     |
+      | import an export of the session | INSERT INTO session_messages     | SQLITE_BUSY          | 40P01 DeadlockDetected     | 1213 ER_LOCK_DEADLOCK     |
+      | read the session's messages     | SELECT session_messages.id       | SQLITE_BUSY_SNAPSHOT | 40001 SerializationFailure | 2013 CR_SERVER_LOST       |
+      | export the session              | SELECT session_messages.id       | SQLITE_LOCKED        | 40P01 DeadlockDetected     | 1927 ER_CONNECTION_KILLED |
 
   # --- A commit whose answer is lost ----------------------------------------------------
 
   Scenario Outline: "<operation>" is not written twice when its commit's acknowledgement is lost
     Given a session for actor "steady" with 2 messages
-    And the commit after the next "<statement>" statement succeeds but its acknowledgement is lost with a closed connection on SQLite or a lost connection on PostgreSQL
+    And the commit after the next "<statement>" statement succeeds but its acknowledgement is lost with a closed connection on SQLite, a lost connection on PostgreSQL or 2013 CR_SERVER_LOST on MariaDB
     When the service is asked to <operation>
     Then 1 commit acknowledgement was lost
     And the call gave the right answer to "<operation>"
@@ -66,9 +68,9 @@ Feature: Retrying a unit of work on transient database errors
 
   # --- Failures that are not retried ----------------------------------------------------
 
-  Scenario Outline: <sqlite error> / <postgresql error> is tried once and surfaces as <library error>
+  Scenario Outline: <sqlite error> / <postgresql error> / <mariadb error> is tried once and surfaces as <library error>
     Given a session for actor "strict"
-    And every "UPDATE sessions SET message_count" statement fails with <sqlite error> on SQLite or <postgresql error> on PostgreSQL
+    And every "UPDATE sessions SET message_count" statement fails with <sqlite error> on SQLite, <postgresql error> on PostgreSQL or <mariadb error> on MariaDB
     When the service appends a "user" message "not stored" to that session
     Then the call fails with <library error> mentioning "<prefix>"
     And the library error wraps the injected driver error and shows no SQL
@@ -77,14 +79,14 @@ Feature: Retrying a unit of work on transient database errors
     And the database is unchanged
 
     Examples:
-      | sqlite error               | postgresql error            | library error            | prefix                |
-      | SQLITE_CONSTRAINT_UNIQUE   | 23505 UniqueViolation       | DatabaseError            | database error:       |
-      | a binding ProgrammingError | 42501 InsufficientPrivilege | DatabaseError            | database error:       |
-      | SQLITE_IOERR               | 53100 DiskFull              | DatabaseUnavailableError | database unavailable: |
+      | sqlite error               | postgresql error            | mariadb error       | library error            | prefix                |
+      | SQLITE_CONSTRAINT_UNIQUE   | 23505 UniqueViolation       | 1062 ER_DUP_ENTRY   | DatabaseError            | database error:       |
+      | a binding ProgrammingError | 42501 InsufficientPrivilege | 1064 ER_PARSE_ERROR | DatabaseError            | database error:       |
+      | SQLITE_IOERR               | 53100 DiskFull              | 1021 ER_DISK_FULL   | DatabaseUnavailableError | database unavailable: |
 
   Scenario: A transient failure that persists ends with DatabaseUnavailableError after every attempt
     Given a session for actor "patient"
-    And every "UPDATE sessions SET message_count" statement fails with SQLITE_BUSY on SQLite or 40P01 DeadlockDetected on PostgreSQL
+    And every "UPDATE sessions SET message_count" statement fails with SQLITE_BUSY on SQLite, 40P01 DeadlockDetected on PostgreSQL or 1213 ER_LOCK_DEADLOCK on MariaDB
     When the service appends a "user" message "never stored" to that session
     Then the call fails with DatabaseUnavailableError mentioning "after 3 attempt(s)"
     And the library error wraps the injected driver error and shows no SQL

@@ -2,8 +2,9 @@ Feature: Schema migrations
   The library's schema is built by its Alembic migrations, kept in its own version table
   (cleveragents_alembic_version) so a host application's migrations never collide with it.
   The migrated schema is exactly what the models describe. Destructive checks run on a
-  scratch database on the run's backend (a fresh SQLite file, or a fresh PostgreSQL schema);
-  the run's shared database is only compared and upgraded in place.
+  scratch database on the run's backend (a fresh SQLite file, a fresh PostgreSQL schema, or a
+  fresh MariaDB database on the run's server); the run's shared database is only compared and
+  upgraded in place.
 
   # --- The schema the migrations build --------------------------------------------------
 

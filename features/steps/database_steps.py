@@ -6,11 +6,15 @@ service built here. SQLAlchemy calls that hook inside the same ``try`` as the DB
 raised while executing (wrapped in the matching ``DBAPIError`` subclass, checked for a
 disconnect, the connection invalidated if so) before the library classifies it. The
 exceptions are the drivers' own classes: ``sqlite3`` errors carrying ``sqlite_errorcode``,
-psycopg errors looked up by SQLSTATE.
+psycopg errors looked up by SQLSTATE, and PyMySQL errors built the way PyMySQL builds them:
+server errors by its own error-packet parser (class, error number and SQLSTATE as MariaDB
+sends them), client errors for a broken connection as it raises them (no SQLSTATE). A run
+on MySQL uses the MariaDB errors too.
 
 "Scratch" databases are private to one scenario: a fresh SQLite file in the run's work
-directory, or on PostgreSQL a fresh schema reached through ``search_path``. Destructive
-migration checks run there; the run's shared database is only read or upgraded in place.
+directory, on PostgreSQL a fresh schema reached through ``search_path``, on MariaDB/MySQL
+a fresh database on the run's server. Destructive migration checks run there; the run's
+shared database is only read or upgraded in place.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import logging
 import os
 import re
 import sqlite3
+import struct
 import subprocess
 import sys
 import threading
@@ -137,9 +142,70 @@ def postgresql_error(spec: str) -> ErrorFactory:
     return lambda: kind(f"injected {class_name}")
 
 
-def driver_error(context: Context, sqlite_name: str, postgresql_spec: str) -> ErrorFactory:
+MYSQL_BACKENDS = ("mysql", "mariadb")
+
+# What MariaDB 10.11 sends for these server errors: SQLSTATE and message (the statement's
+# own text elided where the server would quote it).
+MARIADB_SERVER_ERRORS: dict[str, tuple[str, str]] = {
+    "1213 ER_LOCK_DEADLOCK": (
+        "40001",
+        "Deadlock found when trying to get lock; try restarting transaction",
+    ),
+    # What a connection killed with KILL CONNECTION is told (MariaDB only, so not among
+    # PyMySQL's constants); SQLAlchemy counts it as a disconnect.
+    "1927 ER_CONNECTION_KILLED": ("70100", "Connection was killed"),
+    "1062 ER_DUP_ENTRY": ("23000", "Duplicate entry '0' for key 'PRIMARY'"),
+    "1064 ER_PARSE_ERROR": (
+        "42000",
+        "You have an error in your SQL syntax; check the manual that corresponds to your "
+        "MariaDB server version for the right syntax to use near '' at line 1",
+    ),
+    "1021 ER_DISK_FULL": (
+        "HY000",
+        "Disk full (./cleveragents/sessions.ibd); waiting for someone to free some space... "
+        '(errno: 28 "No space left on device")',
+    ),
+}
+# Raised by PyMySQL itself when the socket fails, with no SQLSTATE.
+MARIADB_CLIENT_ERRORS: dict[str, str] = {
+    "2006 CR_SERVER_GONE_ERROR": "MySQL server has gone away (BrokenPipeError(32, 'Broken pipe'))",
+    "2013 CR_SERVER_LOST": "Lost connection to MySQL server during query",
+}
+
+
+def mariadb_error(spec: str) -> ErrorFactory:
+    """``"1213 ER_LOCK_DEADLOCK"``: the error PyMySQL raises for that server error packet;
+    ``"2013 CR_SERVER_LOST"``: the OperationalError PyMySQL raises for that client error.
+    Names PyMySQL knows are checked against its constants."""
+    import pymysql
+    from pymysql.constants import CR, ER
+
+    number, name = spec.split()
+    known = getattr(CR, name, None) if name.startswith("CR_") else getattr(ER, name[3:], None)
+    assert known in (None, int(number)), f"{name} is {known}, not {number}"
+    if spec in MARIADB_CLIENT_ERRORS:
+        message = MARIADB_CLIENT_ERRORS[spec]
+        return lambda: pymysql.err.OperationalError(int(number), message)
+    sqlstate, message = MARIADB_SERVER_ERRORS[spec]
+    packet = b"\xff" + struct.pack("<H", int(number)) + b"#" + sqlstate.encode() + message.encode()
+
+    def build() -> BaseException:
+        try:
+            pymysql.err.raise_mysql_exception(packet)
+        except pymysql.err.Error as error:
+            return error.with_traceback(None)
+        raise AssertionError(f"PyMySQL raised nothing for {spec}")
+
+    return build
+
+
+def driver_error(
+    context: Context, sqlite_name: str, postgresql_spec: str, mariadb_spec: str
+) -> ErrorFactory:
     if context.backend == "sqlite":
         return SQLITE_ERRORS[sqlite_name]
+    if context.backend in MYSQL_BACKENDS:
+        return mariadb_error(mariadb_spec)
     assert context.backend == "postgresql", f"no injected errors for {context.backend}"
     return postgresql_error(postgresql_spec)
 
@@ -299,6 +365,8 @@ def fresh_sqlite_file(context: Context) -> ScratchDatabase:
 def scratch_on_run_backend(context: Context) -> ScratchDatabase:
     if context.backend == "sqlite":
         return fresh_sqlite_file(context)
+    if context.backend in MYSQL_BACKENDS:
+        return scratch_mysql_database(context)
     assert context.backend == "postgresql", f"no scratch databases on {context.backend}"
     schema = f"behave_scratch_{uuid.uuid4().hex[:12]}"
     with context.inspection_engine.begin() as connection:
@@ -310,6 +378,25 @@ def scratch_on_run_backend(context: Context) -> ScratchDatabase:
         engine.dispose()
         with context.inspection_engine.begin() as connection:
             connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+
+    context.add_cleanup(drop)
+    return ScratchDatabase(url, engine)
+
+
+def scratch_mysql_database(context: Context) -> ScratchDatabase:
+    """A fresh database on the run's MariaDB/MySQL server, dropped when the scenario ends."""
+    name = f"behave_scratch_{uuid.uuid4().hex[:12]}"
+    with context.inspection_engine.begin() as connection:
+        connection.execute(
+            text(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin")
+        )
+    url = make_url(context.database_url).set(database=name)
+    engine = create_database_engine(url)
+
+    def drop() -> None:
+        engine.dispose()
+        with context.inspection_engine.begin() as connection:
+            connection.execute(text(f"DROP DATABASE IF EXISTS `{name}`"))
 
     context.add_cleanup(drop)
     return ScratchDatabase(url, engine)
@@ -347,7 +434,7 @@ def version_rows(engine: Engine, table: str) -> list[str]:
 @given("a service on the run's database that makes at most {attempts:d} attempts per call")
 def given_retrying_service(context: Context, attempts: int) -> None:
     url = make_url(context.database_url)
-    context.secret = None
+    context.secret = url.password or None  # MariaDB checks passwords: only the URL's own
     if context.backend == "postgresql":
         context.secret = FAKE_PASSWORD
         url = url.set(password=FAKE_PASSWORD)
@@ -358,35 +445,35 @@ def given_retrying_service(context: Context, attempts: int) -> None:
 
 
 @given(
-    'the next "{prefix}" statement fails with {sqlite_name} on SQLite '
-    "or {postgresql_spec} on PostgreSQL"
+    'the next "{prefix}" statement fails with {sqlite_name} on SQLite, '
+    "{postgresql_spec} on PostgreSQL or {mariadb_spec} on MariaDB"
 )
 def given_next_statement_fails(
-    context: Context, prefix: str, sqlite_name: str, postgresql_spec: str
+    context: Context, prefix: str, sqlite_name: str, postgresql_spec: str, mariadb_spec: str
 ) -> None:
-    error = driver_error(context, sqlite_name, postgresql_spec)
+    error = driver_error(context, sqlite_name, postgresql_spec, mariadb_spec)
     set_trap(context, StatementTrap(context.retry_engine, prefix, error, failures=1))
 
 
 @given(
-    'every "{prefix}" statement fails with {sqlite_name} on SQLite '
-    "or {postgresql_spec} on PostgreSQL"
+    'every "{prefix}" statement fails with {sqlite_name} on SQLite, '
+    "{postgresql_spec} on PostgreSQL or {mariadb_spec} on MariaDB"
 )
 def given_every_statement_fails(
-    context: Context, prefix: str, sqlite_name: str, postgresql_spec: str
+    context: Context, prefix: str, sqlite_name: str, postgresql_spec: str, mariadb_spec: str
 ) -> None:
-    error = driver_error(context, sqlite_name, postgresql_spec)
+    error = driver_error(context, sqlite_name, postgresql_spec, mariadb_spec)
     set_trap(context, StatementTrap(context.retry_engine, prefix, error, failures=None))
 
 
 @given(
     'the commit after the next "{prefix}" statement succeeds but its acknowledgement is lost '
-    "with {sqlite_name} on SQLite or {postgresql_spec} on PostgreSQL"
+    "with {sqlite_name} on SQLite, {postgresql_spec} on PostgreSQL or {mariadb_spec} on MariaDB"
 )
 def given_lost_acknowledgement(
-    context: Context, prefix: str, sqlite_name: str, postgresql_spec: str
+    context: Context, prefix: str, sqlite_name: str, postgresql_spec: str, mariadb_spec: str
 ) -> None:
-    error = driver_error(context, sqlite_name, postgresql_spec)
+    error = driver_error(context, sqlite_name, postgresql_spec, mariadb_spec)
     context.lost_commit = LostCommitAcknowledgement(context.retry_engine, prefix, error)
     context.lost_commit.install(context)
 
