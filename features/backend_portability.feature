@@ -44,6 +44,7 @@ Feature: Every backend stores and reports the same way
       | pymysql  | OperationalError 1213 deadlock          | transient     | DatabaseUnavailableError | code 1213              |
       | pymysql  | OperationalError 1205 lock wait timeout | transient     | DatabaseUnavailableError | code 1205              |
       | pymysql  | OperationalError 2003 connection refused| transient     | DatabaseUnavailableError | Can't connect          |
+      | pymysql  | OperationalError 1142 command denied    | not transient | DatabaseError            | code 1142              |
       | pymysql  | ProgrammingError 1146 no such table     | not transient | DatabaseError            | alembic upgrade head   |
       | pymysql  | IntegrityError 1062 duplicate entry     | not transient | DatabaseError            | code 1062              |
 

@@ -27,6 +27,16 @@ LOCAL_TIME = datetime(2026, 3, 1, 10, 30, 0, 123456, tzinfo=timezone(timedelta(h
 UTC_TIME = datetime(2026, 3, 1, 8, 30, 0, 123456, tzinfo=UTC)
 
 
+def mysql_error(
+    kind: type[pymysql.err.MySQLError], code: int, message: str, sqlstate: str | None
+) -> pymysql.err.MySQLError:
+    """A PyMySQL error as the driver raises it: server errors also carry their SQLSTATE."""
+    error = kind(code, message)
+    if sqlstate is not None:
+        error.sqlstate = sqlstate  # type: ignore[attr-defined]
+    return error
+
+
 def sqlite_error(kind: type[sqlite3.Error], message: str, code: int) -> sqlite3.Error:
     error = kind(message)
     error.sqlite_errorcode = code  # type: ignore[attr-defined]
@@ -58,20 +68,38 @@ DRIVER_ERRORS = {
     ("psycopg", "UndefinedTable"): pg_errors.UndefinedTable,
     ("psycopg", "UndefinedColumn"): pg_errors.UndefinedColumn,
     ("psycopg", "UniqueViolation"): pg_errors.UniqueViolation,
-    ("pymysql", "OperationalError 1213 deadlock"): lambda: pymysql.err.OperationalError(
-        1213, "Deadlock found when trying to get lock; try restarting transaction"
+    ("pymysql", "OperationalError 1213 deadlock"): lambda: mysql_error(
+        pymysql.err.OperationalError,
+        1213,
+        "Deadlock found when trying to get lock; try restarting transaction",
+        "40001",
     ),
-    ("pymysql", "OperationalError 1205 lock wait timeout"): lambda: pymysql.err.OperationalError(
-        1205, "Lock wait timeout exceeded; try restarting transaction"
+    ("pymysql", "OperationalError 1205 lock wait timeout"): lambda: mysql_error(
+        pymysql.err.OperationalError,
+        1205,
+        "Lock wait timeout exceeded; try restarting transaction",
+        "HY000",
     ),
-    ("pymysql", "OperationalError 2003 connection refused"): lambda: pymysql.err.OperationalError(
-        2003, "Can't connect to MySQL server on '127.0.0.1' ([Errno 111] Connection refused)"
+    ("pymysql", "OperationalError 2003 connection refused"): lambda: mysql_error(
+        pymysql.err.OperationalError,
+        2003,
+        "Can't connect to MySQL server on '127.0.0.1' ([Errno 111] Connection refused)",
+        None,
     ),
-    ("pymysql", "ProgrammingError 1146 no such table"): lambda: pymysql.err.ProgrammingError(
-        1146, "Table 'app.sessions' doesn't exist"
+    ("pymysql", "OperationalError 1142 command denied"): lambda: mysql_error(
+        pymysql.err.OperationalError,
+        1142,
+        "DELETE command denied to user 'agent'@'localhost' for table 'sessions'",
+        "42000",
     ),
-    ("pymysql", "IntegrityError 1062 duplicate entry"): lambda: pymysql.err.IntegrityError(
-        1062, "Duplicate entry 'secret-content' for key 'PRIMARY'"
+    ("pymysql", "ProgrammingError 1146 no such table"): lambda: mysql_error(
+        pymysql.err.ProgrammingError, 1146, "Table 'app.sessions' doesn't exist", "42S02"
+    ),
+    ("pymysql", "IntegrityError 1062 duplicate entry"): lambda: mysql_error(
+        pymysql.err.IntegrityError,
+        1062,
+        "Duplicate entry 'secret-content' for key 'PRIMARY'",
+        "23000",
     ),
 }
 DBAPI_BASES = {"sqlite3": sqlite3.Error, "psycopg": psycopg.Error, "pymysql": pymysql.err.Error}

@@ -79,7 +79,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.drop_index("ix_session_messages_session_id_sequence", table_name="session_messages")
+    # Dropping the table drops its indexes; MySQL refuses to drop the unique index alone
+    # while the foreign key needs it.
     op.drop_table("session_messages")
     op.drop_index("ix_sessions_created_at", table_name="sessions")
     op.drop_index("ix_sessions_actor_name", table_name="sessions")

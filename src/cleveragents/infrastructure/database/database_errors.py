@@ -18,6 +18,9 @@ _TRANSIENT_SQLSTATES = frozenset({"40001", "40P01", "55P03", "57P01", "57P02", "
 _TRANSIENT_MYSQL_CODES = frozenset({1205, 1213, 2002, 2003, 2006, 2013})
 # MySQL/MariaDB connection failures, whose texts name the server, never data or passwords.
 _MYSQL_CONNECTION_CODES = frozenset({1045, 2002, 2003, 2005, 2006, 2013})
+# MySQL/MariaDB permission refusals: PyMySQL raises them as OperationalError, but the
+# database is there, it said no.
+_MYSQL_PERMISSION_CODES = frozenset({1142, 1143, 1227})
 _SQLITE_BUSY, _SQLITE_LOCKED = 5, 6
 
 
@@ -34,12 +37,15 @@ def _is_transient_driver_error(error: exc.DBAPIError) -> bool:
     original = error.orig
     if isinstance(original, sqlite3.OperationalError):
         return _sqlite_primary_code(original) in (_SQLITE_BUSY, _SQLITE_LOCKED)
+    mysql_code = _mysql_code(original)
+    if mysql_code is not None:
+        # PyMySQL also sets a SQLSTATE, but a lock wait timeout's is the generic HY000.
+        return mysql_code in _TRANSIENT_MYSQL_CODES
     sqlstate = _sqlstate(original)
     if sqlstate is not None:
         return sqlstate in _TRANSIENT_SQLSTATES or sqlstate.startswith("08")
-    if isinstance(error, exc.OperationalError) and _is_psycopg(original):
-        return True  # psycopg gives no SQLSTATE when the connection itself failed
-    return _mysql_code(original) in _TRANSIENT_MYSQL_CODES
+    # psycopg gives no SQLSTATE when the connection itself failed
+    return isinstance(error, exc.OperationalError) and _is_psycopg(original)
 
 
 def describe(error: exc.SQLAlchemyError) -> str:
@@ -48,7 +54,7 @@ def describe(error: exc.SQLAlchemyError) -> str:
     if original is None:
         return type(error).__name__
     parts = [type(original).__name__]
-    code = _sqlstate(original) or _mysql_code(original)
+    code = _mysql_code(original) or _sqlstate(original)
     if code is not None:
         parts.append(f"code {code}")
     message = _primary_message(original)
@@ -69,6 +75,8 @@ def translate(error: exc.SQLAlchemyError, *, attempts: int) -> DatabaseError:
             "with `alembic upgrade head` or cleveragents.infrastructure.database."
             "upgrade_database(url)"
         )
+    if _mysql_code(getattr(error, "orig", None)) in _MYSQL_PERMISSION_CODES:
+        return DatabaseError(f"database error: {describe(error)}")
     if isinstance(error, exc.OperationalError | exc.TimeoutError):
         return DatabaseUnavailableError(f"database unavailable: {describe(error)}")
     return DatabaseError(f"database error: {describe(error)}")
@@ -93,6 +101,8 @@ def _sqlstate(original: object) -> str | None:
 
 
 def _mysql_code(original: object) -> int | None:
+    if not type(original).__module__.startswith(("pymysql", "MySQLdb")):
+        return None
     args = getattr(original, "args", ())
     if args and isinstance(args[0], int) and not isinstance(args[0], bool):
         return args[0]
