@@ -1,3 +1,4 @@
+@conformance
 Feature: Appends that know what they overwrite and never write twice
   A runtime that resumes a conversation may race another worker; an optimistic append lets it
   notice. A retried append whose first commit landed but whose answer was lost must not store

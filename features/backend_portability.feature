@@ -1,3 +1,4 @@
+@conformance
 Feature: Every backend stores and reports the same way
   The same call gives the same result on SQLite, PostgreSQL and MariaDB. What differs between
   the backends (zone support in timestamps, UPDATE ... RETURNING, the drivers' error codes) is

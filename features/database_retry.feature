@@ -1,3 +1,4 @@
+@conformance
 Feature: Retrying a unit of work on transient database errors
   Every repository call is one transaction. When the database fails transiently (a busy or
   locked SQLite file, a PostgreSQL serialization failure or deadlock, a MariaDB deadlock, a

@@ -1,3 +1,4 @@
+@conformance
 Feature: An export is one consistent picture while others keep writing
   An export reads the session and its messages from one snapshot of the database. Whatever
   other writers do meanwhile, the document shows the session as it was at one moment.

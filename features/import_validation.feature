@@ -1,3 +1,4 @@
+@conformance
 Feature: A bad export document is refused whole, with the error that names its defect
   import_session checks a document completely before it writes anything: its size, that it
   is JSON, its schema version, its top-level shape, every field, and last its checksum. A

@@ -1,3 +1,4 @@
+@conformance
 Feature: Schema migrations
   The library's schema is built by its Alembic migrations, kept in its own version table
   (cleveragents_alembic_version) so a host application's migrations never collide with it.

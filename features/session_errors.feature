@@ -1,3 +1,4 @@
+@conformance
 Feature: Bad arguments are refused with a specific error and change nothing
   Every service call checks its arguments before it writes. A call with a bad argument
   raises InvalidSessionDataError (or SessionNotFoundError for an id naming no session) with

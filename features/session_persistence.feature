@@ -1,3 +1,4 @@
+@conformance
 Feature: Session persistence
   An agent runtime keeps its conversations: it creates sessions, appends messages as the
   agent runs, reads the history back, tracks token usage and moves sessions between
