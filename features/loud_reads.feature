@@ -32,3 +32,11 @@ Feature: Damaged data is reported, never skipped
     When I try to read the whole history
     Then the read fails with SessionIntegrityError mentioning "cannot be decoded"
     And the error does not show the stored text
+
+  Scenario: A session whose metadata cannot be decoded is reported by reads and listings
+    Given a session for actor "damaged" with 1 messages
+    And the stored metadata of the session has been overwritten with "[1, 2]"
+    When I try to read the session
+    Then the read fails with SessionIntegrityError mentioning "a stored session row cannot be decoded"
+    When I try to list the sessions
+    Then the read fails with SessionIntegrityError mentioning "a stored session row cannot be decoded"
