@@ -2,32 +2,31 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from sqlalchemy import CursorResult, RowMapping
 
 from cleveragents.domain.errors import SessionIntegrityError
 from cleveragents.domain.session import Session, SessionMessage
 
+T = TypeVar("T")
+
 
 def sessions_from_result(result: CursorResult[Any]) -> list[Session]:
-    """Decode every row, reporting a row that cannot be decoded instead of skipping it."""
-    try:
-        return [session_from_row(row) for row in result.mappings()]
-    except (ValueError, TypeError) as error:
-        raise SessionIntegrityError(
-            f"a stored session row cannot be decoded ({type(error).__name__})"
-        ) from error
+    return _decode_all(result, session_from_row, "a stored session row")
 
 
 def messages_from_result(result: CursorResult[Any], session_id: str) -> list[SessionMessage]:
+    return _decode_all(result, message_from_row, f"a stored message of session {session_id!r}")
+
+
+def _decode_all(result: CursorResult[Any], decode: Callable[[RowMapping], T], what: str) -> list[T]:
     """Decode every row, reporting a row that cannot be decoded instead of skipping it."""
     try:
-        return [message_from_row(row) for row in result.mappings()]
+        return [decode(row) for row in result.mappings()]
     except (ValueError, TypeError) as error:
-        raise SessionIntegrityError(
-            f"a stored message of session {session_id!r} cannot be decoded ({type(error).__name__})"
-        ) from error
+        raise SessionIntegrityError(f"{what} cannot be decoded ({type(error).__name__})") from error
 
 
 def _json_object(value: Any) -> dict[str, Any]:

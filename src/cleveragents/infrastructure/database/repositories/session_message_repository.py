@@ -9,13 +9,13 @@ from sqlalchemy import Connection, bindparam, func, insert, select, update
 
 from cleveragents.domain.errors import SequenceConflictError, SessionNotFoundError
 from cleveragents.domain.session import SessionMessage
-from cleveragents.infrastructure.database.database import Database
 from cleveragents.infrastructure.database.entity_mapping import (
     message_from_row,
     message_row,
     messages_from_result,
 )
-from cleveragents.infrastructure.database.retry import RetryPolicy, database_retry, is_retry
+from cleveragents.infrastructure.database.repositories.repository import Repository
+from cleveragents.infrastructure.database.retry import database_retry, is_retry
 from cleveragents.infrastructure.database.tables import session_messages, sessions
 
 # Taking the next sequence is one atomic row update: it numbers the message and holds the
@@ -45,15 +45,8 @@ _COUNT_MESSAGES = select(func.count()).where(
 )
 
 
-class SessionMessageRepository:
+class SessionMessageRepository(Repository):
     """Messages of the sessions in one database."""
-
-    def __init__(self, database: Database) -> None:
-        self._database = database
-
-    @property
-    def retry_policy(self) -> RetryPolicy:
-        return self._database.retry_policy
 
     @database_retry
     def append(

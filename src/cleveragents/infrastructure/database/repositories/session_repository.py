@@ -9,7 +9,6 @@ from sqlalchemy import bindparam, delete, insert, select, update
 
 from cleveragents.domain.errors import InvalidSessionDataError
 from cleveragents.domain.session import Session, SessionMessage
-from cleveragents.infrastructure.database.database import Database
 from cleveragents.infrastructure.database.entity_mapping import (
     message_row,
     messages_from_result,
@@ -17,8 +16,8 @@ from cleveragents.infrastructure.database.entity_mapping import (
     session_row,
     sessions_from_result,
 )
+from cleveragents.infrastructure.database.repositories.repository import Repository
 from cleveragents.infrastructure.database.retry import (
-    RetryPolicy,
     database_retry,
     is_retry,
     previous_commit_unknown,
@@ -56,15 +55,8 @@ _ADD_TOKEN_USAGE_NO_RETURNING = (
 _ADD_TOKEN_USAGE = _ADD_TOKEN_USAGE_NO_RETURNING.returning(*sessions.c)
 
 
-class SessionRepository:
+class SessionRepository(Repository):
     """Sessions in one database."""
-
-    def __init__(self, database: Database) -> None:
-        self._database = database
-
-    @property
-    def retry_policy(self) -> RetryPolicy:
-        return self._database.retry_policy
 
     @database_retry
     def create(self, session: Session, messages: Sequence[SessionMessage] = ()) -> Session:

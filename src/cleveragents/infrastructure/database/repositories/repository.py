@@ -1,0 +1,17 @@
+"""What every repository shares: one database, and the retry policy its methods run under."""
+
+from __future__ import annotations
+
+from cleveragents.infrastructure.database.database import Database
+from cleveragents.infrastructure.database.retry import RetryPolicy
+
+
+class Repository:
+    """Base of the repositories; each public method is one ``@database_retry`` transaction."""
+
+    def __init__(self, database: Database) -> None:
+        self._database = database
+
+    @property
+    def retry_policy(self) -> RetryPolicy:
+        return self._database.retry_policy
