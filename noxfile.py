@@ -47,7 +47,7 @@ def lint(session: nox.Session) -> None:
 @nox.session
 def typecheck(session: nox.Session) -> None:
     """mypy --strict on the library and this file."""
-    session.install("-e", ".[typecheck,postgresql]")
+    session.install("-e", ".[typecheck,postgresql,mysql]")
     session.run("mypy", *session.posargs)
 
 
@@ -93,7 +93,7 @@ def integration(session: nox.Session) -> None:
 @nox.session
 def migrations(session: nox.Session) -> None:
     """``alembic`` from the repo root: upgrade, drift check, downgrade to base, upgrade again."""
-    session.install("-e", ".[postgresql]")
+    session.install("-e", ".[postgresql,mysql]")
     with tempfile.TemporaryDirectory() as directory:
         url = os.environ.get(TEST_DATABASE_URL_VARIABLE) or f"sqlite:///{directory}/nox.db"
         env = {"CLEVERAGENTS_DATABASE_URL": url}
