@@ -67,6 +67,14 @@ Feature: Retrying a unit of work on transient database errors
       | add token usage                 | UPDATE sessions              |
       | delete the session              | DELETE FROM sessions         |
 
+  Scenario: A token update that cannot tell whether it landed says so instead of counting twice
+    Given a session for actor "steady" with 2 messages
+    And the commit after the next "UPDATE sessions" statement succeeds but its acknowledgement is lost with a closed connection on SQLite, a lost connection on PostgreSQL or 2013 CR_SERVER_LOST on MariaDB
+    And another writer appends to the session between that commit and its lost answer
+    When the service is asked to add token usage
+    Then the call fails with CommitOutcomeUnknownError mentioning "check the session's totals"
+    And the session holds the tokens of exactly one update
+
   # --- Failures that are not retried ----------------------------------------------------
 
   Scenario Outline: <sqlite error> / <postgresql error> / <mariadb error> is tried once and surfaces as <library error>

@@ -251,6 +251,7 @@ class LostCommitAcknowledgement:
     error: ErrorFactory
     pending: bool = False
     lost: int = 0
+    before_loss: Callable[[], object] | None = None
 
     def watch(self, _conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
         if self.lost == 0 and statement.lstrip().startswith(self.prefix):
@@ -265,6 +266,8 @@ class LostCommitAcknowledgement:
             if self.pending:
                 self.pending = False
                 self.lost += 1
+                if self.before_loss is not None:
+                    self.before_loss()
                 raise self.error()
 
         dialect.do_commit = do_commit  # type: ignore[method-assign]  # this engine only
@@ -476,6 +479,21 @@ def given_lost_acknowledgement(
     error = driver_error(context, sqlite_name, postgresql_spec, mariadb_spec)
     context.lost_commit = LostCommitAcknowledgement(context.retry_engine, prefix, error)
     context.lost_commit.install(context)
+
+
+@given("another writer appends to the session between that commit and its lost answer")
+def given_writer_before_loss(context: Context) -> None:
+    other = PersistentSessionService.from_url(context.database_url)
+    context.add_cleanup(other.close)
+    session_id = context.session.id
+    context.lost_commit.before_loss = lambda: other.append_message(session_id, "user", "between")
+
+
+@then("the session holds the tokens of exactly one update")
+def then_tokens_once(context: Context) -> None:
+    session = context.service.get(context.session.id)
+    seen = (session.input_tokens, session.output_tokens)
+    assert seen == (7, 5), f"tokens {seen}"
 
 
 @then("{count:d} commit acknowledgement was lost")

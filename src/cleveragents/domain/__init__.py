@@ -2,6 +2,7 @@
 
 from cleveragents.domain.errors import (
     ChecksumMismatchError,
+    CommitOutcomeUnknownError,
     DatabaseError,
     DatabaseUnavailableError,
     ExportDocumentTooLargeError,
@@ -20,6 +21,7 @@ from cleveragents.domain.session_service import ExportDocument, SessionService
 
 __all__ = [
     "ChecksumMismatchError",
+    "CommitOutcomeUnknownError",
     "DatabaseError",
     "DatabaseUnavailableError",
     "ExportDocument",

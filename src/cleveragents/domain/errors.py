@@ -82,3 +82,11 @@ class DatabaseError(SessionPersistenceError):
 
 class DatabaseUnavailableError(DatabaseError):
     """The database could not be reached or stayed busy through every retry."""
+
+
+class CommitOutcomeUnknownError(DatabaseUnavailableError):
+    """The connection broke while committing, and whether the change landed cannot be told.
+
+    Raised instead of guessing when a retry could otherwise apply a change twice; check the
+    stored state before trying again.
+    """

@@ -166,5 +166,8 @@ class SessionService(ABC):
 
         Raises:
             SessionNotFoundError: no session has that id.
+            CommitOutcomeUnknownError: the connection broke while committing and another
+                writer changed the session before the retry, so whether these tokens were
+                added cannot be told (never added twice by a retry).
             InvalidSessionDataError: a count is negative or not an integer.
         """

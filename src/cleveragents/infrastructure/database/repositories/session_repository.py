@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import bindparam, delete, insert, select, update
 
-from cleveragents.domain.errors import InvalidSessionDataError
+from cleveragents.domain.errors import CommitOutcomeUnknownError, InvalidSessionDataError
 from cleveragents.domain.session import Session, SessionMessage
 from cleveragents.infrastructure.database.entity_mapping import (
     message_row,
@@ -137,10 +137,17 @@ class SessionRepository(Repository):
         with self._database.transaction(write=True) as connection:
             if previous_commit_unknown():
                 # The broken-off attempt stamped updated_at with this call's own instant; finding
-                # it means the addition landed and must not be made twice.
+                # it means the addition landed and must not be made twice. A later stamp means
+                # another writer came since, and the answer is lost: say so, never guess.
                 earlier = connection.execute(_SELECT_SESSION, parameters).mappings().first()
                 if earlier is not None and earlier["updated_at"] == now:
                     return session_from_row(earlier)
+                if earlier is not None:
+                    raise CommitOutcomeUnknownError(
+                        f"the connection broke while committing a token update of session "
+                        f"{session_id!r} and the session has changed since: check the session's "
+                        "totals before adding these tokens again"
+                    )
             if connection.dialect.update_returning:
                 row = connection.execute(_ADD_TOKEN_USAGE, parameters).mappings().first()
             elif connection.execute(_ADD_TOKEN_USAGE_NO_RETURNING, parameters).rowcount:
