@@ -88,3 +88,16 @@ def check_limit(value: object, *, minimum: int) -> int:
     if limit < minimum:
         raise InvalidSessionDataError(f"limit must be at least {minimum}, got {limit}")
     return limit
+
+
+def check_session_id(value: object) -> str:
+    """Any storable string; ids that no session can have simply match nothing."""
+    return check_text("session_id", value, max_length=MAX_SESSION_ID_LENGTH, allow_blank=True)
+
+
+def check_signing_key(value: object) -> bytes | None:
+    if value is None:
+        return None
+    if not isinstance(value, bytes) or not value:
+        raise InvalidSessionDataError("signing_key must be non-empty bytes")
+    return value

@@ -3,24 +3,19 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Sequence
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, Self
 
 from ulid import ULID
 
-from cleveragents.application.services import input_rules
+from cleveragents.application.services import input_rules, sequence_rules
 from cleveragents.application.services.export_document import (
     ImportLimits,
     build_export_document,
     read_export_document,
 )
-from cleveragents.domain.errors import (
-    InvalidSessionDataError,
-    SessionIntegrityError,
-    SessionNotFoundError,
-)
+from cleveragents.domain.errors import SessionNotFoundError
 from cleveragents.domain.session import Session, SessionMessage
 from cleveragents.domain.session_service import ExportDocument, SessionService
 from cleveragents.infrastructure.database import (
@@ -103,7 +98,7 @@ class PersistentSessionService(SessionService):
         return self._sessions.create(session)
 
     def get(self, session_id: str) -> Session | None:
-        return self._sessions.get_by_id(_check_session_id(session_id))
+        return self._sessions.get_by_id(input_rules.check_session_id(session_id))
 
     def list(
         self,
@@ -121,7 +116,7 @@ class PersistentSessionService(SessionService):
         )
 
     def delete(self, session_id: str) -> bool:
-        return self._sessions.delete(_check_session_id(session_id))
+        return self._sessions.delete(input_rules.check_session_id(session_id))
 
     def append_message(
         self,
@@ -135,7 +130,7 @@ class PersistentSessionService(SessionService):
     ) -> SessionMessage:
         return self._messages.append(
             message_id=_new_id(),
-            session_id=_check_session_id(session_id),
+            session_id=input_rules.check_session_id(session_id),
             role=input_rules.check_text("role", role, max_length=input_rules.MAX_ROLE_LENGTH),
             content=input_rules.check_text(
                 "content", content, max_length=input_rules.MAX_CONTENT_LENGTH, allow_blank=True
@@ -157,28 +152,28 @@ class PersistentSessionService(SessionService):
         limit: int | None = None,
         offset: int = 0,
     ) -> builtins.list[SessionMessage]:
-        session_id = _check_session_id(session_id)
+        session_id = input_rules.check_session_id(session_id)
         limit = None if limit is None else input_rules.check_limit(limit, minimum=0)
         offset = input_rules.check_count("offset", offset)
         if limit is None and offset == 0:
             history = self._sessions.get_with_messages(session_id)
-            return [] if history is None else _checked_history(*history)
+            return [] if history is None else sequence_rules.check_history(*history)
         messages = self._messages.get_for_session(session_id, limit=limit, offset=offset)
-        check_sequences(session_id, messages, first=offset)
+        sequence_rules.check_page(session_id, messages, first=offset)
         return messages
 
     def export_session(
         self, session_id: str, *, signing_key: bytes | None = None
     ) -> ExportDocument:
-        history = self._sessions.get_with_messages(_check_session_id(session_id))
+        history = self._sessions.get_with_messages(input_rules.check_session_id(session_id))
         if history is None:
             raise SessionNotFoundError(session_id)
         session, messages = history
         return build_export_document(
             session,
-            _checked_history(session, messages),
+            sequence_rules.check_history(session, messages),
             exported_at=_now(),
-            signing_key=_check_key(signing_key),
+            signing_key=input_rules.check_signing_key(signing_key),
         )
 
     def import_session(
@@ -188,7 +183,7 @@ class PersistentSessionService(SessionService):
             document,
             limits=self._import_limits,
             new_id=_new_id,
-            signing_key=_check_key(signing_key),
+            signing_key=input_rules.check_signing_key(signing_key),
         )
         return self._sessions.create(session, messages)
 
@@ -200,7 +195,7 @@ class PersistentSessionService(SessionService):
         output_tokens: int = 0,
     ) -> Session:
         updated = self._sessions.update(
-            _check_session_id(session_id),
+            input_rules.check_session_id(session_id),
             add_input_tokens=input_rules.check_count("input_tokens", input_tokens),
             add_output_tokens=input_rules.check_count("output_tokens", output_tokens),
             now=_now(),
@@ -208,41 +203,3 @@ class PersistentSessionService(SessionService):
         if updated is None:
             raise SessionNotFoundError(session_id)
         return updated
-
-
-def _checked_history(
-    session: Session, messages: builtins.list[SessionMessage]
-) -> builtins.list[SessionMessage]:
-    """A whole history read from one snapshot: its rows must match the session's counter."""
-    if len(messages) != session.message_count:
-        raise SessionIntegrityError(
-            f"session {session.id!r} counts {session.message_count} messages but "
-            f"{len(messages)} are stored"
-        )
-    check_sequences(session.id, messages, first=0)
-    return messages
-
-
-def check_sequences(session_id: str, messages: Sequence[SessionMessage], *, first: int) -> None:
-    """Sequences must follow each other from ``first``; a gap is reported, never skipped."""
-    for expected, message in enumerate(messages, start=first):
-        if message.sequence != expected:
-            raise SessionIntegrityError(
-                f"session {session_id!r} has a gap in its messages: expected sequence "
-                f"{expected}, found {message.sequence}"
-            )
-
-
-def _check_key(signing_key: object) -> bytes | None:
-    if signing_key is None:
-        return None
-    if not isinstance(signing_key, bytes) or not signing_key:
-        raise InvalidSessionDataError("signing_key must be non-empty bytes")
-    return signing_key
-
-
-def _check_session_id(session_id: object) -> str:
-    """Any storable string; ids that no session can have simply match nothing."""
-    return input_rules.check_text(
-        "session_id", session_id, max_length=input_rules.MAX_SESSION_ID_LENGTH, allow_blank=True
-    )
