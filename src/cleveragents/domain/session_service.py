@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import builtins
 from abc import ABC, abstractmethod
+from datetime import datetime, timedelta
 from typing import Any
 
 from cleveragents.domain.session import Session, SessionMessage
@@ -170,4 +171,26 @@ class SessionService(ABC):
                 writer changed the session before the retry, so whether these tokens were
                 added cannot be told (never added twice by a retry).
             InvalidSessionDataError: a count is negative or not an integer.
+        """
+
+    @abstractmethod
+    def purge_sessions(
+        self,
+        older_than: timedelta | datetime,
+        *,
+        actor_name: str | None = None,
+        dry_run: bool = False,
+    ) -> int:
+        """Delete whole sessions (messages included) whose last activity is older than a limit.
+
+        ``older_than`` is an age (``timedelta``: inactive for longer than that) or a moment
+        (timezone-aware ``datetime``: last active before it); last activity is ``updated_at``.
+        Deletion runs in bounded batches, each its own transaction, so purging many sessions
+        never holds one giant transaction; an interrupted purge leaves whole sessions only.
+
+        Returns:
+            How many sessions were deleted, or with ``dry_run`` would be.
+
+        Raises:
+            InvalidSessionDataError: a negative age, a naive datetime, or a bad actor name.
         """

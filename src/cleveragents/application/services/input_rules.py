@@ -8,6 +8,7 @@ surrogates (which some drivers or encodings cannot carry) are refused everywhere
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta
 from typing import Any
 
 from cleveragents.domain.errors import InvalidSessionDataError
@@ -101,3 +102,18 @@ def check_signing_key(value: object) -> bytes | None:
     if not isinstance(value, bytes) or not value:
         raise InvalidSessionDataError("signing_key must be non-empty bytes")
     return value
+
+
+def check_cutoff(name: str, value: object, *, now: datetime) -> datetime:
+    """An age before ``now`` or a timezone-aware moment, as the moment it stands for."""
+    if isinstance(value, timedelta):
+        if value < timedelta(0):
+            raise InvalidSessionDataError(f"{name} must not be a negative age, got {value}")
+        return now - value
+    if isinstance(value, datetime):
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise InvalidSessionDataError(f"{name} must be timezone-aware, got {value}")
+        return value
+    raise InvalidSessionDataError(
+        f"{name} must be a timedelta or a datetime, got {type(value).__name__}"
+    )

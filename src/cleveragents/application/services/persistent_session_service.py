@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import builtins
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Any, Self
 
@@ -42,11 +42,18 @@ class PersistentSessionService(SessionService):
     each call checks out its own pooled connection for one transaction.
     """
 
-    def __init__(self, database: Database, *, import_limits: ImportLimits | None = None) -> None:
+    def __init__(
+        self,
+        database: Database,
+        *,
+        import_limits: ImportLimits | None = None,
+        purge_batch_size: int = 500,
+    ) -> None:
         self._database = database
         self._sessions = SessionRepository(database)
         self._messages = SessionMessageRepository(database)
         self._import_limits = import_limits or ImportLimits()
+        self._purge_batch_size = input_rules.check_limit(purge_batch_size, minimum=1)
 
     @classmethod
     def from_url(
@@ -55,10 +62,15 @@ class PersistentSessionService(SessionService):
         *,
         retry_policy: RetryPolicy | None = None,
         import_limits: ImportLimits | None = None,
+        purge_batch_size: int = 500,
     ) -> Self:
         """Open a service on ``url``; with no URL, ``CLEVERAGENTS_DATABASE_URL`` or the
         embedded SQLite file."""
-        return cls(Database.from_url(url, retry_policy=retry_policy), import_limits=import_limits)
+        return cls(
+            Database.from_url(url, retry_policy=retry_policy),
+            import_limits=import_limits,
+            purge_batch_size=purge_batch_size,
+        )
 
     def close(self) -> None:
         """Release the pooled connections."""
@@ -186,6 +198,28 @@ class PersistentSessionService(SessionService):
             signing_key=input_rules.check_signing_key(signing_key),
         )
         return self._sessions.create(session, messages)
+
+    def purge_sessions(
+        self,
+        older_than: timedelta | datetime,
+        *,
+        actor_name: str | None = None,
+        dry_run: bool = False,
+    ) -> int:
+        cutoff = input_rules.check_cutoff("older_than", older_than, now=_now())
+        actor_name = input_rules.check_optional_text(
+            "actor_name", actor_name, max_length=input_rules.MAX_ACTOR_NAME_LENGTH
+        )
+        if dry_run:
+            return self._sessions.count_inactive(before=cutoff, actor_name=actor_name)
+        purged = 0
+        while True:
+            deleted = self._sessions.delete_inactive(
+                before=cutoff, actor_name=actor_name, limit=self._purge_batch_size
+            )
+            purged += deleted
+            if deleted < self._purge_batch_size:
+                return purged
 
     def update_token_usage(
         self,

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 
 from cleveragents.domain.errors import CommitOutcomeUnknownError, InvalidSessionDataError
 from cleveragents.domain.session import Session, SessionMessage
@@ -105,6 +106,30 @@ class SessionRepository(Repository):
             return sessions_from_result(connection.execute(statement))
 
     @database_retry
+    def count_inactive(self, *, before: datetime, actor_name: str | None = None) -> int:
+        """How many sessions were last active before ``before``."""
+        statement = select(func.count()).where(*_inactive(before, actor_name))
+        with self._database.transaction(write=False) as connection:
+            return int(connection.execute(statement).scalar_one())
+
+    @database_retry
+    def delete_inactive(
+        self, *, before: datetime, actor_name: str | None = None, limit: int
+    ) -> int:
+        """Delete at most ``limit`` sessions last active before ``before``, oldest first."""
+        chosen = (
+            select(sessions.c.id)
+            .where(*_inactive(before, actor_name))
+            .order_by(sessions.c.updated_at, sessions.c.id)
+            .limit(limit)
+        )
+        with self._database.transaction(write=True) as connection:
+            ids = list(connection.execute(chosen).scalars())
+            if not ids:
+                return 0
+            return int(connection.execute(delete(sessions).where(sessions.c.id.in_(ids))).rowcount)
+
+    @database_retry
     def delete(self, session_id: str) -> bool:
         """Delete the session; its messages go with it through ON DELETE CASCADE."""
         with self._database.transaction(write=True) as connection:
@@ -162,3 +187,10 @@ class SessionRepository(Repository):
                     f"would take session {session_id!r} past {MAX_TOKEN_TOTAL} tokens"
                 )
         return session_from_row(row)
+
+
+def _inactive(before: datetime, actor_name: str | None) -> list[Any]:
+    conditions: list[Any] = [sessions.c.updated_at < before]
+    if actor_name is not None:
+        conditions.append(sessions.c.actor_name == actor_name)
+    return conditions
