@@ -16,10 +16,11 @@ from cleveragents.domain.errors import (
     SignatureMismatchError,
     UnsupportedSchemaVersionError,
 )
-from cleveragents.domain.session import Session, SessionMessage, TokenUsage
+from cleveragents.domain.session import ActorStatistics, Session, SessionMessage, TokenUsage
 from cleveragents.domain.session_service import ExportDocument, SessionService
 
 __all__ = [
+    "ActorStatistics",
     "ChecksumMismatchError",
     "CommitOutcomeUnknownError",
     "DatabaseError",

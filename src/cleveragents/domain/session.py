@@ -57,3 +57,18 @@ class SessionMessage:
     metadata: dict[str, Any] = field(default_factory=dict)
     token_count: int | None = None
     created_at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ActorStatistics:
+    """Totals over all sessions of one actor."""
+
+    actor_name: str
+    session_count: int
+    message_count: int
+    input_tokens: int
+    output_tokens: int
+
+    @property
+    def total_tokens(self) -> int:
+        return self.input_tokens + self.output_tokens

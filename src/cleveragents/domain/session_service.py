@@ -7,7 +7,7 @@ from abc import ABC, abstractmethod
 from datetime import datetime, timedelta
 from typing import Any
 
-from cleveragents.domain.session import Session, SessionMessage
+from cleveragents.domain.session import ActorStatistics, Session, SessionMessage
 
 ExportDocument = dict[str, Any]
 
@@ -194,3 +194,7 @@ class SessionService(ABC):
         Raises:
             InvalidSessionDataError: a negative age, a naive datetime, or a bad actor name.
         """
+
+    @abstractmethod
+    def statistics(self) -> builtins.list[ActorStatistics]:
+        """Session, message and token totals per actor, by actor name."""

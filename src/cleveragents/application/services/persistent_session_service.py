@@ -16,7 +16,7 @@ from cleveragents.application.services.export_document import (
     read_export_document,
 )
 from cleveragents.domain.errors import SessionNotFoundError
-from cleveragents.domain.session import Session, SessionMessage
+from cleveragents.domain.session import ActorStatistics, Session, SessionMessage
 from cleveragents.domain.session_service import ExportDocument, SessionService
 from cleveragents.infrastructure.database import (
     Database,
@@ -220,6 +220,9 @@ class PersistentSessionService(SessionService):
             purged += deleted
             if deleted < self._purge_batch_size:
                 return purged
+
+    def statistics(self) -> builtins.list[ActorStatistics]:
+        return self._sessions.statistics_by_actor()
 
     def update_token_usage(
         self,

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import bindparam, delete, func, insert, select, update
 
 from cleveragents.domain.errors import CommitOutcomeUnknownError, InvalidSessionDataError
-from cleveragents.domain.session import Session, SessionMessage
+from cleveragents.domain.session import ActorStatistics, Session, SessionMessage
 from cleveragents.infrastructure.database.entity_mapping import (
     message_row,
     messages_from_result,
@@ -32,6 +32,17 @@ _SELECT_MESSAGES = (
     select(session_messages)
     .where(session_messages.c.session_id == bindparam("session_id"))
     .order_by(session_messages.c.sequence)
+)
+_STATISTICS_BY_ACTOR = (
+    select(
+        sessions.c.actor_name,
+        func.count(),
+        func.coalesce(func.sum(sessions.c.message_count), 0),
+        func.coalesce(func.sum(sessions.c.input_tokens), 0),
+        func.coalesce(func.sum(sessions.c.output_tokens), 0),
+    )
+    .group_by(sessions.c.actor_name)
+    .order_by(sessions.c.actor_name)
 )
 _DELETE_SESSION = delete(sessions).where(sessions.c.id == bindparam("session_id"))
 _NEWEST_FIRST = (sessions.c.created_at.desc(), sessions.c.id.desc())
@@ -104,6 +115,21 @@ class SessionRepository(Repository):
             statement = statement.where(sessions.c.actor_name == actor_name)
         with self._database.transaction(write=False) as connection:
             return sessions_from_result(connection.execute(statement))
+
+    @database_retry
+    def statistics_by_actor(self) -> list[ActorStatistics]:
+        with self._database.transaction(write=False) as connection:
+            rows = connection.execute(_STATISTICS_BY_ACTOR).all()
+        return [
+            ActorStatistics(
+                actor_name=actor,
+                session_count=int(count),
+                message_count=int(messages),
+                input_tokens=int(input_tokens),
+                output_tokens=int(output_tokens),
+            )
+            for actor, count, messages, input_tokens, output_tokens in rows
+        ]
 
     @database_retry
     def count_inactive(self, *, before: datetime, actor_name: str | None = None) -> int:
