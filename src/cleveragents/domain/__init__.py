@@ -3,6 +3,7 @@
 from cleveragents.domain.errors import (
     ChecksumMismatchError,
     CommitOutcomeUnknownError,
+    DatabaseConfigurationError,
     DatabaseError,
     DatabaseUnavailableError,
     ExportDocumentTooLargeError,
@@ -23,6 +24,7 @@ __all__ = [
     "ActorStatistics",
     "ChecksumMismatchError",
     "CommitOutcomeUnknownError",
+    "DatabaseConfigurationError",
     "DatabaseError",
     "DatabaseUnavailableError",
     "ExportDocument",

@@ -80,6 +80,10 @@ class DatabaseError(SessionPersistenceError):
     """The database refused an operation; the message names the kind of failure, never the SQL."""
 
 
+class DatabaseConfigurationError(DatabaseError):
+    """A database handed to the library is set up in a way that would lose data."""
+
+
 class DatabaseUnavailableError(DatabaseError):
     """The database could not be reached or stayed busy through every retry."""
 

@@ -20,7 +20,9 @@ from cleveragents.domain.session import ActorStatistics, Session, SessionMessage
 from cleveragents.domain.session_service import ExportDocument, SessionService
 from cleveragents.infrastructure.database import (
     Database,
+    Engine,
     RetryPolicy,
+    SessionFactory,
     SessionMessageRepository,
     SessionRepository,
 )
@@ -68,6 +70,42 @@ class PersistentSessionService(SessionService):
         embedded SQLite file."""
         return cls(
             Database.from_url(url, retry_policy=retry_policy),
+            import_limits=import_limits,
+            purge_batch_size=purge_batch_size,
+        )
+
+    @classmethod
+    def from_engine(
+        cls,
+        engine: Engine,
+        *,
+        retry_policy: RetryPolicy | None = None,
+        import_limits: ImportLimits | None = None,
+        purge_batch_size: int = 500,
+    ) -> Self:
+        """Open a service on the caller's SQLAlchemy engine, sharing its pool.
+
+        ``close()`` leaves the engine to its owner. A SQLite engine must enforce foreign keys
+        (:class:`DatabaseConfigurationError` otherwise: cascades would silently do nothing).
+        """
+        return cls(
+            Database.from_engine(engine, retry_policy=retry_policy),
+            import_limits=import_limits,
+            purge_batch_size=purge_batch_size,
+        )
+
+    @classmethod
+    def from_sessionmaker(
+        cls,
+        factory: SessionFactory,
+        *,
+        retry_policy: RetryPolicy | None = None,
+        import_limits: ImportLimits | None = None,
+        purge_batch_size: int = 500,
+    ) -> Self:
+        """Open a service on the engine the caller's ``sessionmaker`` is bound to."""
+        return cls(
+            Database.from_sessionmaker(factory, retry_policy=retry_policy),
             import_limits=import_limits,
             purge_batch_size=purge_batch_size,
         )

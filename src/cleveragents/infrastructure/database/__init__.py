@@ -1,5 +1,10 @@
 """SQLAlchemy models, repositories and schema migrations for session persistence."""
 
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import sessionmaker
+
 from cleveragents.infrastructure.database.database import Database
 from cleveragents.infrastructure.database.engine import (
     DATABASE_URL_VARIABLE,
@@ -23,12 +28,17 @@ from cleveragents.infrastructure.database.schema_migrations import (
     upgrade_database,
 )
 
+# The caller-side types the application layer names without importing SQLAlchemy itself.
+SessionFactory = sessionmaker[Any]
+
 __all__ = [
     "DATABASE_URL_VARIABLE",
     "VERSION_TABLE",
     "Database",
+    "Engine",
     "ResourceModel",
     "RetryPolicy",
+    "SessionFactory",
     "SessionMessageModel",
     "SessionMessageRepository",
     "SessionModel",

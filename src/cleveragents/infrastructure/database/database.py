@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from sqlalchemy import Connection, Engine, exc
 from sqlalchemy.engine import URL
+from sqlalchemy.orm import sessionmaker
 
+from cleveragents.domain.errors import DatabaseConfigurationError
 from cleveragents.infrastructure.database.engine import (
     WRITE_TRANSACTION_OPTION,
     create_database_engine,
+    require_foreign_keys,
 )
 from cleveragents.infrastructure.database.retry import RetryPolicy, note_commit_outcome_unknown
 
@@ -22,9 +26,16 @@ class Database:
     block ends normally and rolls back when it raises; nothing else commits.
     """
 
-    def __init__(self, engine: Engine, *, retry_policy: RetryPolicy | None = None) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        retry_policy: RetryPolicy | None = None,
+        owns_engine: bool = True,
+    ) -> None:
         self.engine = engine
         self.retry_policy = retry_policy or RetryPolicy()
+        self._owns_engine = owns_engine
 
     @classmethod
     def from_url(
@@ -32,6 +43,27 @@ class Database:
     ) -> Database:
         """Open ``url`` (default: ``CLEVERAGENTS_DATABASE_URL`` or the embedded SQLite file)."""
         return cls(create_database_engine(url), retry_policy=retry_policy)
+
+    @classmethod
+    def from_engine(cls, engine: Engine, *, retry_policy: RetryPolicy | None = None) -> Database:
+        """Use the caller's engine and pool; the caller keeps it (``dispose`` leaves it open).
+
+        A SQLite engine must enforce foreign keys, or :class:`DatabaseConfigurationError`.
+        """
+        require_foreign_keys(engine)
+        return cls(engine, retry_policy=retry_policy, owns_engine=False)
+
+    @classmethod
+    def from_sessionmaker(
+        cls, factory: sessionmaker[Any], *, retry_policy: RetryPolicy | None = None
+    ) -> Database:
+        """Use the engine a caller's ``sessionmaker`` is bound to."""
+        bind = factory.kw.get("bind")
+        if not isinstance(bind, Engine):
+            raise DatabaseConfigurationError(
+                "the sessionmaker is not bound to an Engine: create it with sessionmaker(engine)"
+            )
+        return cls.from_engine(bind, retry_policy=retry_policy)
 
     @contextmanager
     def transaction(self, *, write: bool, snapshot: bool = False) -> Iterator[Connection]:
@@ -59,5 +91,6 @@ class Database:
                 raise
 
     def dispose(self) -> None:
-        """Close every pooled connection."""
-        self.engine.dispose()
+        """Close every pooled connection, unless the engine belongs to the caller."""
+        if self._owns_engine:
+            self.engine.dispose()

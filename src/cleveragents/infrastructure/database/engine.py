@@ -10,6 +10,8 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.pool import ConnectionPoolEntry
 
+from cleveragents.domain.errors import DatabaseConfigurationError
+
 DATABASE_URL_VARIABLE = "CLEVERAGENTS_DATABASE_URL"
 DEFAULT_DATABASE_FILE = Path("~/.local/share/cleveragents/sessions.db")
 SQLITE_BUSY_TIMEOUT_MS = 5_000
@@ -92,3 +94,21 @@ def _configure_sqlite(engine: Engine, *, file_backed: bool) -> None:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
         else:
             connection.exec_driver_sql("BEGIN")
+
+
+def require_foreign_keys(engine: Engine) -> None:
+    """Refuse a SQLite engine whose connections leave foreign keys off.
+
+    Without ``PRAGMA foreign_keys=ON`` deleting a session silently leaves its messages behind,
+    so an engine the caller built is checked once instead of trusted.
+    """
+    if engine.dialect.name != "sqlite":
+        return
+    with engine.connect() as connection:
+        enabled = connection.exec_driver_sql("PRAGMA foreign_keys").scalar()
+    if enabled != 1:
+        raise DatabaseConfigurationError(
+            "foreign keys are off on this SQLite engine, so deleting a session would leave its "
+            "messages behind: run PRAGMA foreign_keys=ON in a 'connect' event listener, or "
+            "build the engine with cleveragents.infrastructure.database.create_database_engine"
+        )
