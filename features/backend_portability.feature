@@ -31,7 +31,7 @@ Feature: Every backend stores and reports the same way
       | driver   | error                                   | verdict       | reported                 | mentioning             |
       | sqlite3  | OperationalError SQLITE_BUSY            | transient     | DatabaseUnavailableError | after 5 attempt(s)     |
       | sqlite3  | OperationalError SQLITE_LOCKED          | transient     | DatabaseUnavailableError | database is locked     |
-      | sqlite3  | OperationalError no such column         | not transient | DatabaseError            | alembic upgrade head   |
+      | sqlite3  | OperationalError no such column         | not transient | SchemaOutOfDateError     | alembic upgrade head   |
       | sqlite3  | IntegrityError                          | not transient | DatabaseError            | IntegrityError         |
       | psycopg  | SerializationFailure                    | transient     | DatabaseUnavailableError | code 40001             |
       | psycopg  | DeadlockDetected                        | transient     | DatabaseUnavailableError | code 40P01             |
@@ -39,14 +39,14 @@ Feature: Every backend stores and reports the same way
       | psycopg  | AdminShutdown                           | transient     | DatabaseUnavailableError | code 57P01             |
       | psycopg  | ConnectionFailure                       | transient     | DatabaseUnavailableError | code 08006             |
       | psycopg  | OperationalError without SQLSTATE       | transient     | DatabaseUnavailableError | connection refused     |
-      | psycopg  | UndefinedTable                          | not transient | DatabaseError            | upgrade_database(url)  |
-      | psycopg  | UndefinedColumn                         | not transient | DatabaseError            | alembic upgrade head   |
+      | psycopg  | UndefinedTable                          | not transient | SchemaOutOfDateError     | upgrade_database(url)  |
+      | psycopg  | UndefinedColumn                         | not transient | SchemaOutOfDateError     | alembic upgrade head   |
       | psycopg  | UniqueViolation                         | not transient | DatabaseError            | code 23505             |
       | pymysql  | OperationalError 1213 deadlock          | transient     | DatabaseUnavailableError | code 1213              |
       | pymysql  | OperationalError 1205 lock wait timeout | transient     | DatabaseUnavailableError | code 1205              |
       | pymysql  | OperationalError 2003 connection refused| transient     | DatabaseUnavailableError | Can't connect          |
       | pymysql  | OperationalError 1142 command denied    | not transient | DatabaseError            | code 1142              |
-      | pymysql  | ProgrammingError 1146 no such table     | not transient | DatabaseError            | alembic upgrade head   |
+      | pymysql  | ProgrammingError 1146 no such table     | not transient | SchemaOutOfDateError     | alembic upgrade head   |
       | pymysql  | IntegrityError 1062 duplicate entry     | not transient | DatabaseError            | code 1062              |
 
   Scenario: A duplicate entry never shows the duplicated value

@@ -8,7 +8,7 @@ Feature: Migrations that rebuild tables keep every message
   Scenario: Upgrade, downgrade and upgrade through a table rebuild keep every session intact
     Given a SQLite database with 100 sessions of 100 messages each
     And a migration after the newest one that rebuilds the sessions table both ways
-    When I upgrade through the rebuild, downgrade below it and upgrade again
+    When I upgrade through the rebuild and downgrade below it, twice
     Then every session's export is identical to its export before the migrations
     And the database's integrity and foreign key checks are clean
     And connections opened afterwards still enforce foreign keys

@@ -74,7 +74,7 @@ Feature: Schema migrations
   Scenario Outline: A database nobody upgraded is refused with a hint to upgrade it (<action>)
     Given a scratch database on the run's backend
     When a service on the scratch database tries to <action>
-    Then the call fails with DatabaseError mentioning "upgrade it with `alembic upgrade head`"
+    Then the call fails with SchemaOutOfDateError mentioning "`alembic upgrade head`"
 
     Examples:
       | action           |

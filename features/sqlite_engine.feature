@@ -117,8 +117,8 @@ Feature: The embedded SQLite engine
   Scenario Outline: A SQLite file without the schema is refused with a hint to upgrade it (<action>)
     Given a fresh SQLite file in the work directory
     When a service on the scratch database tries to <action>
-    Then the call fails with DatabaseError mentioning "upgrade it with `alembic upgrade head`"
-    And the call fails with DatabaseError mentioning "upgrade_database(url)"
+    Then the call fails with SchemaOutOfDateError mentioning "`alembic upgrade head`"
+    And the call fails with SchemaOutOfDateError mentioning "upgrade_database(url)"
 
     Examples:
       | action           |

@@ -14,9 +14,9 @@ Feature: An unreachable database is reported plainly and without secrets
       | mysql+pymysql://agent:s3cret-pw@127.0.0.1:1/sessions       | Can't connect to MySQL     |
       | sqlite:////nonexistent-root/readonly/sessions.db?mode=ro&uri=true | unable to open database |
 
-  Scenario: A service on a server that is down gives up after its attempts
-    Given a service on "postgresql+psycopg://agent:s3cret-pw@127.0.0.1:1/sessions" that tries 3 times
-    When the unreachable service is asked for a new session
+  Scenario: Opening a service on a server that is down gives up after its attempts
+    Given a database "postgresql+psycopg://agent:s3cret-pw@127.0.0.1:1/sessions" that is tried 3 times
+    When a service is opened on the unreachable database
     Then the call fails with DatabaseUnavailableError mentioning "after 3 attempt(s)"
     And the error text does not contain "s3cret-pw"
     And 2 retries were logged without the password

@@ -46,22 +46,23 @@ def then_no_secret(context: Context, secret: str) -> None:
     assert secret not in shown, shown
 
 
-@given('a service on "{url}" that tries {attempts:d} times')
-def given_unreachable_service(context: Context, url: str, attempts: int) -> None:
-    database = Database.from_url(url, retry_policy=RetryPolicy(attempts=attempts, base_delay=0))
-    context.unreachable = PersistentSessionService(database)
-    context.add_cleanup(context.unreachable.close)
+@given('a database "{url}" that is tried {attempts:d} times')
+def given_unreachable_database(context: Context, url: str, attempts: int) -> None:
+    context.unreachable = Database.from_url(
+        url, retry_policy=RetryPolicy(attempts=attempts, base_delay=0)
+    )
+    context.add_cleanup(context.unreachable.dispose)
     context.retry_log = RecordingHandler()
     logger = logging.getLogger("cleveragents.database")
     logger.addHandler(context.retry_log)
     context.add_cleanup(logger.removeHandler, context.retry_log)
 
 
-@when("the unreachable service is asked for a new session")
-def when_unreachable_create(context: Context) -> None:
+@when("a service is opened on the unreachable database")
+def when_unreachable_open(context: Context) -> None:
     context.error = None
     try:
-        context.unreachable.create("nobody-home")
+        PersistentSessionService(context.unreachable).create("nobody-home")
     except domain.SessionPersistenceError as error:
         context.error = error
 

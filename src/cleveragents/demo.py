@@ -5,12 +5,16 @@ from __future__ import annotations
 import json
 
 from cleveragents.application.services import PersistentSessionService
-from cleveragents.infrastructure.database import default_database_url, upgrade_database
+from cleveragents.infrastructure.database import (
+    default_database_url,
+    displayable_url,
+    upgrade_database,
+)
 
 
 def main() -> None:
     url = default_database_url()
-    print(f"database: {url}")
+    print(f"database: {displayable_url(url)}")
     upgrade_database(url)
     with PersistentSessionService.from_url(url) as service:
         session = service.create("demo-agent", title="Weather in Lisbon", metadata={"demo": True})

@@ -80,6 +80,10 @@ class DatabaseError(SessionPersistenceError):
     """The database refused an operation; the message names the kind of failure, never the SQL."""
 
 
+class SchemaOutOfDateError(DatabaseError):
+    """The database's schema is not the revision this library was built for."""
+
+
 class DatabaseConfigurationError(DatabaseError):
     """A database handed to the library is set up in a way that would lose data."""
 

@@ -40,8 +40,10 @@ class PersistentSessionService(SessionService):
     """:class:`SessionService` on SQLite, PostgreSQL or another SQLAlchemy database.
 
     The database must have been upgraded to the library's schema first
-    (``upgrade_database(url)`` or ``alembic upgrade head``). The service is thread-safe:
-    each call checks out its own pooled connection for one transaction.
+    (``upgrade_database(url)``, ``cleveragents db upgrade`` or ``alembic upgrade head``);
+    opening a service on an older or empty schema raises :class:`SchemaOutOfDateError`
+    naming the command, and the service never creates tables itself. The service is
+    thread-safe: each call checks out its own pooled connection for one transaction.
     """
 
     def __init__(
@@ -56,6 +58,7 @@ class PersistentSessionService(SessionService):
         self._messages = SessionMessageRepository(database)
         self._import_limits = import_limits or ImportLimits()
         self._purge_batch_size = input_rules.check_limit(purge_batch_size, minimum=1)
+        database.check_schema()
 
     @classmethod
     def from_url(

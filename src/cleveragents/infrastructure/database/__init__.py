@@ -10,6 +10,7 @@ from cleveragents.infrastructure.database.engine import (
     DATABASE_URL_VARIABLE,
     create_database_engine,
     default_database_url,
+    displayable_url,
 )
 from cleveragents.infrastructure.database.models import (
     ResourceModel,
@@ -23,8 +24,10 @@ from cleveragents.infrastructure.database.repositories import (
 from cleveragents.infrastructure.database.retry import RetryPolicy, database_retry
 from cleveragents.infrastructure.database.schema_migrations import (
     VERSION_TABLE,
+    current_revision,
     downgrade_database,
     head_revision,
+    schema_differences,
     upgrade_database,
 )
 
@@ -44,9 +47,12 @@ __all__ = [
     "SessionModel",
     "SessionRepository",
     "create_database_engine",
+    "current_revision",
     "database_retry",
     "default_database_url",
+    "displayable_url",
     "downgrade_database",
     "head_revision",
+    "schema_differences",
     "upgrade_database",
 ]

@@ -16,7 +16,12 @@ from cleveragents.infrastructure.database.engine import (
     create_database_engine,
     require_foreign_keys,
 )
-from cleveragents.infrastructure.database.retry import RetryPolicy, note_commit_outcome_unknown
+from cleveragents.infrastructure.database.retry import (
+    RetryPolicy,
+    database_retry,
+    note_commit_outcome_unknown,
+)
+from cleveragents.infrastructure.database.schema_migrations import require_current_schema
 
 
 class Database:
@@ -89,6 +94,12 @@ class Database:
             except exc.SQLAlchemyError:
                 note_commit_outcome_unknown()
                 raise
+
+    @database_retry
+    def check_schema(self) -> None:
+        """Raise :class:`SchemaOutOfDateError` unless the schema is at the newest revision."""
+        with self.transaction(write=False) as connection:
+            require_current_schema(connection)
 
     def dispose(self) -> None:
         """Close every pooled connection, unless the engine belongs to the caller."""

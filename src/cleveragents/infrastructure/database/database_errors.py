@@ -10,7 +10,11 @@ import sqlite3
 
 from sqlalchemy import exc
 
-from cleveragents.domain.errors import DatabaseError, DatabaseUnavailableError
+from cleveragents.domain.errors import (
+    DatabaseError,
+    DatabaseUnavailableError,
+    SchemaOutOfDateError,
+)
 
 # PostgreSQL: serialization failure, deadlock, lock timeout, and the server shutting down.
 _TRANSIENT_SQLSTATES = frozenset({"40001", "40P01", "55P03", "57P01", "57P02", "57P03"})
@@ -70,7 +74,7 @@ def translate(error: exc.SQLAlchemyError, *, attempts: int) -> DatabaseError:
             f"database unavailable after {attempts} attempt(s): {describe(error)}"
         )
     if _is_missing_table(error):
-        return DatabaseError(
+        return SchemaOutOfDateError(
             f"the database schema is missing or out of date ({describe(error)}); upgrade it "
             "with `alembic upgrade head` or cleveragents.infrastructure.database."
             "upgrade_database(url)"

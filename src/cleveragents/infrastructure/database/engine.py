@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, exc
 from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.pool import ConnectionPoolEntry
 
@@ -47,18 +47,39 @@ def create_database_engine(url: str | URL | None = None, **engine_options: Any) 
     WAL journaling for files, a busy timeout, full synchronous commits, and transactions that
     the library begins itself so writers can take the lock up front.
     """
-    parsed = make_url(url if url is not None else default_database_url())
+    try:
+        parsed = make_url(url if url is not None else default_database_url())
+    except exc.ArgumentError:
+        raise _unusable_url() from None
     engine_options.setdefault("hide_parameters", True)
     backend = parsed.get_backend_name()
     if backend in ("mysql", "mariadb") and "charset" not in parsed.query:
         # Without utf8mb4 the driver cannot carry emoji and other 4-byte characters.
         parsed = parsed.update_query_dict({"charset": "utf8mb4"})
-    if backend != "sqlite":
-        return create_engine(parsed, **engine_options)
-    _ensure_sqlite_directory(parsed)
-    engine = create_engine(parsed, **engine_options)
+    try:
+        if backend != "sqlite":
+            return create_engine(parsed, **engine_options)
+        _ensure_sqlite_directory(parsed)
+        engine = create_engine(parsed, **engine_options)
+    except (exc.ArgumentError, exc.NoSuchModuleError, ImportError):
+        raise _unusable_url() from None
     _configure_sqlite(engine, file_backed=_is_sqlite_file(parsed))
     return engine
+
+
+def displayable_url(url: str | URL) -> str:
+    """The URL as it may be shown to people and logs: never with its password."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except exc.ArgumentError:
+        return "(an invalid database URL)"
+
+
+def _unusable_url() -> DatabaseConfigurationError:
+    # The URL itself is not repeated: it may hold a password.
+    return DatabaseConfigurationError(
+        "the database URL is not valid, or the driver it names is not installed"
+    )
 
 
 def _is_sqlite_file(url: URL) -> bool:

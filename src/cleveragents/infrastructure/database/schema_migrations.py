@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from alembic import command
+from alembic.autogenerate import compare_metadata
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, exc
 from sqlalchemy.engine import URL
 
+from cleveragents.domain.errors import SchemaOutOfDateError
+from cleveragents.infrastructure.database.base import Base
 from cleveragents.infrastructure.database.database_errors import translate
 from cleveragents.infrastructure.database.engine import create_database_engine
 
@@ -35,6 +41,7 @@ def alembic_config() -> Config:
     return config
 
 
+@functools.cache
 def head_revision() -> str:
     """The newest revision the migrations know."""
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
@@ -62,6 +69,40 @@ def downgrade_database(database: str | URL | Engine | None, revision: str = "bas
         command.downgrade(config, revision)
 
 
+def current_revision(database: str | URL | Engine | None = None) -> str | None:
+    """The revision recorded in the library's version table, or ``None`` when there is none."""
+    with _connection(database) as connection:
+        return stored_revision(connection)
+
+
+def stored_revision(connection: Connection) -> str | None:
+    """The library's revision as an open connection sees it."""
+    context = MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE})
+    return context.get_current_revision()
+
+
+def schema_differences(database: str | URL | Engine | None = None) -> list[Any]:
+    """How the library's tables differ from its models, as Alembic autogenerate reports it.
+
+    Only the library's own tables are compared, so a host application's tables sharing the
+    database are never reported. An empty list means the schema matches the models.
+    """
+
+    def is_library_table(name: str | None, kind: str, _parent: Any) -> bool:
+        return kind != "table" or name in Base.metadata.tables
+
+    with _connection(database) as connection:
+        context = MigrationContext.configure(
+            connection,
+            opts={
+                "version_table": VERSION_TABLE,
+                "compare_type": True,
+                "include_name": is_library_table,
+            },
+        )
+        return list(compare_metadata(context, Base.metadata))
+
+
 @contextmanager
 def _connection(database: str | URL | Engine | None) -> Iterator[Connection]:
     """A connection for one migration run; database failures become the library's errors."""
@@ -74,3 +115,17 @@ def _connection(database: str | URL | Engine | None) -> Iterator[Connection]:
     finally:
         if engine is not database:
             engine.dispose()
+
+
+def require_current_schema(connection: Connection) -> None:
+    """Refuse a database whose schema is not the newest revision, naming the fix.
+
+    The library never creates or alters tables on its own: the operator upgrades.
+    """
+    stored, head = stored_revision(connection), head_revision()
+    if stored != head:
+        raise SchemaOutOfDateError(
+            f"the database schema is at revision {stored or 'none (no library tables)'} but "
+            f"this library needs {head}: upgrade it with `cleveragents db upgrade`, "
+            "`alembic upgrade head`, or upgrade_database(url) from code"
+        )
