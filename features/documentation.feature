@@ -2,7 +2,7 @@ Feature: The README's examples work as written
   A new user copies the quickstart and runs the demo first; both must work unchanged.
 
   Scenario: The README quickstart runs and keeps what it wrote
-    When I run the Python quickstart from the README in an empty directory
+    When I run the Python examples from the README in order in an empty directory
     Then its imported copy holds the same 2 messages as the original session
     And its session has 180 input tokens and 9 output tokens
 

@@ -1,0 +1,5 @@
+"""``python -m cleveragents``: the operator CLI."""
+
+from cleveragents.cli.app import main
+
+main()

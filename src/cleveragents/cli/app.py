@@ -1,0 +1,103 @@
+"""The ``cleveragents`` command: the Typer app, its global options and ``main()``.
+
+Exit codes: 0 ok; 1 generic failure; 2 usage or bad input (including Typer's own usage
+errors, bad durations and unreadable or invalid export files); 3 session not found;
+4 database unavailable; 5 schema out of date (``db check`` failed, or the database needs
+``cleveragents db upgrade``). See :mod:`cleveragents.cli.exit_codes`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Annotated
+
+import typer
+
+from cleveragents.cli.database_commands import database_app
+from cleveragents.cli.exit_codes import EXIT_CODES_HELP, reports_errors
+from cleveragents.cli.output import console, print_json, statistics_data, statistics_table
+from cleveragents.cli.session_commands import sessions_app
+from cleveragents.cli.settings import CliSettings, settings_of
+from cleveragents.infrastructure.database import DATABASE_URL_VARIABLE
+
+app = typer.Typer(
+    help=f"Operate cleveragents session databases. {EXIT_CODES_HELP}",
+    epilog=EXIT_CODES_HELP,
+    no_args_is_help=True,
+    # Locals in tracebacks could show a database URL with its password.
+    pretty_exceptions_show_locals=False,
+)
+app.add_typer(database_app, name="db")
+app.add_typer(sessions_app, name="sessions")
+
+
+@app.callback()
+def configure(
+    context: typer.Context,
+    database_url: Annotated[
+        str | None,
+        typer.Option(
+            "--database-url",
+            help=f"Database URL; default ${DATABASE_URL_VARIABLE}, else the embedded SQLite file.",
+            show_default=False,
+        ),
+    ] = None,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Show the library's retry warnings.")
+    ] = False,
+) -> None:
+    """Keep the global options for the subcommands."""
+    context.obj = CliSettings(database_url)
+    logging.getLogger("cleveragents").addHandler(
+        # Retry warnings would bury the one-line error; -v shows them on stderr.
+        logging.StreamHandler() if verbose else logging.NullHandler()
+    )
+
+
+@app.command("stats")
+@reports_errors
+def stats(
+    context: typer.Context,
+    json_output: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
+) -> None:
+    """Sessions, messages and tokens per actor, with totals."""
+    with settings_of(context).open_service() as service:
+        actors = statistics_data(service.statistics())
+    totals = {
+        key: sum(actor[key] for actor in actors)
+        for key in ("session_count", "message_count", "input_tokens", "output_tokens")
+    }
+    totals["total_tokens"] = totals["input_tokens"] + totals["output_tokens"]
+    if json_output:
+        print_json({"actors": actors, "totals": totals})
+    else:
+        console().print(statistics_table(actors))
+        typer.echo(
+            f"{totals['session_count']} sessions, {totals['message_count']} messages, "
+            f"{totals['total_tokens']} tokens"
+        )
+
+
+@app.command("demo")
+@reports_errors
+def demo(context: typer.Context) -> None:
+    """Run the library's short tour on the chosen database."""
+    from cleveragents import demo as tour
+
+    url = settings_of(context).database_url
+    previous = os.environ.get(DATABASE_URL_VARIABLE)
+    if url:  # the demo reads its database from the environment
+        os.environ[DATABASE_URL_VARIABLE] = url
+    try:
+        tour.main()
+    finally:
+        if previous is None:
+            os.environ.pop(DATABASE_URL_VARIABLE, None)
+        else:
+            os.environ[DATABASE_URL_VARIABLE] = previous
+
+
+def main() -> None:
+    """The console script's entry point."""
+    app(prog_name="cleveragents")

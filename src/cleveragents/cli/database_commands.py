@@ -1,0 +1,107 @@
+"""``cleveragents db ...``: the schema's migrations, on the command line."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from cleveragents.cli.exit_codes import ExitCode, reports_errors
+from cleveragents.cli.output import print_json
+from cleveragents.cli.settings import settings_of
+from cleveragents.infrastructure.database import (
+    current_revision,
+    downgrade_database,
+    head_revision,
+    schema_differences,
+    upgrade_database,
+)
+
+database_app = typer.Typer(help="Upgrade, downgrade and check the database schema.")
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+
+
+@database_app.command("upgrade")
+@reports_errors
+def upgrade(
+    context: typer.Context,
+    revision: Annotated[str, typer.Argument(help="Target revision.")] = "head",
+    json_output: JsonOption = False,
+) -> None:
+    """Bring the schema to REVISION (default: the newest), creating tables as needed."""
+    settings = settings_of(context)
+    upgrade_database(settings.resolved_url, revision)
+    report_revision(settings.displayed_url, current_revision(settings.resolved_url), json_output)
+
+
+@database_app.command("downgrade")
+@reports_errors
+def downgrade(
+    context: typer.Context,
+    revision: Annotated[str, typer.Argument(help="Target revision; `base` drops every table.")],
+    json_output: JsonOption = False,
+) -> None:
+    """Take the schema back to REVISION; required, since `base` deletes all sessions."""
+    settings = settings_of(context)
+    downgrade_database(settings.resolved_url, revision)
+    report_revision(settings.displayed_url, current_revision(settings.resolved_url), json_output)
+
+
+@database_app.command("current")
+@reports_errors
+def current(context: typer.Context, json_output: JsonOption = False) -> None:
+    """Print the schema's revision, or `none` for a database never upgraded."""
+    revision = current_revision(settings_of(context).resolved_url)
+    if json_output:
+        print_json({"revision": revision, "head": head_revision()})
+    else:
+        typer.echo(revision or "none")
+
+
+@database_app.command("check")
+@reports_errors
+def check(context: typer.Context, json_output: JsonOption = False) -> None:
+    """Exit 0 when the schema is at the newest revision and equals the models, else 5."""
+    url = settings_of(context).resolved_url
+    revision, head = current_revision(url), head_revision()
+    differences = [
+        describe_difference(item)
+        for difference in schema_differences(url)
+        # column modifications come grouped in lists
+        for item in (difference if isinstance(difference, list) else [difference])
+    ]
+    up_to_date = revision == head and not differences
+    if json_output:
+        print_json(
+            {
+                "up_to_date": up_to_date,
+                "revision": revision,
+                "head": head,
+                "differences": differences,
+            }
+        )
+    elif up_to_date:
+        typer.echo(f"schema is up to date at {head}")
+    else:
+        typer.echo(f"schema is at {revision or 'none'}, newest is {head}", err=True)
+        for difference in differences:
+            typer.echo(f"  {difference}", err=True)
+    if not up_to_date:
+        raise typer.Exit(ExitCode.SCHEMA_OUT_OF_DATE)
+
+
+def report_revision(displayed_url: str, revision: str | None, json_output: bool) -> None:
+    if json_output:
+        print_json({"database": displayed_url, "revision": revision})
+    else:
+        typer.echo(f"{displayed_url} is at revision {revision or 'none'}")
+
+
+def describe_difference(difference: Any) -> str:
+    """One line for an Alembic difference: the operation and the object it names."""
+    operation, *details = difference
+    names = [
+        getattr(detail, "name", None) or str(detail) for detail in details if detail is not None
+    ]
+    return " ".join([operation, *names[:2]])
