@@ -55,6 +55,10 @@ def run_migrations(connection: Connection) -> None:
             target_metadata=Base.metadata,
             version_table=VERSION_TABLE,
             render_as_batch=is_sqlite,
+            # Alembic treats SQLite DDL as non-transactional and commits between steps, which
+            # would release the write lock mid-run; SQLite's DDL is transactional, so keep the
+            # whole run in the one IMMEDIATE transaction (all or nothing, and serialised).
+            transactional_ddl=True if is_sqlite else None,
             compare_type=True,
         )
         with context.begin_transaction():
