@@ -1,10 +1,7 @@
 """Durable conversation sessions for AI-agent runtimes."""
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("cleveragents-core")
-except PackageNotFoundError:  # pragma: no cover - running from a bare source tree
-    __version__ = "0.0.0"
+# The only place the version is written: the build reads it from here (see
+# ``[tool.hatch.version]`` in pyproject.toml) for the package metadata and file names.
+__version__ = "0.1.0"
 
 __all__ = ["__version__"]
