@@ -14,6 +14,7 @@ from typing import Annotated
 
 import typer
 
+from cleveragents import __version__
 from cleveragents.cli.database_commands import database_app
 from cleveragents.cli.exit_codes import EXIT_CODES_HELP, reports_errors
 from cleveragents.cli.output import console, print_json, statistics_data, statistics_table
@@ -32,6 +33,13 @@ app.add_typer(database_app, name="db")
 app.add_typer(sessions_app, name="sessions")
 
 
+def print_version(requested: bool) -> None:
+    """``--version``: print the installed version and stop before any subcommand runs."""
+    if requested:
+        typer.echo(f"cleveragents-core {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
 def configure(
     context: typer.Context,
@@ -45,6 +53,16 @@ def configure(
     ] = None,
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="Show the library's retry warnings.")
+    ] = False,
+    _version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            help="Print the version and exit.",
+            callback=print_version,
+            is_eager=True,
+            expose_value=False,
+        ),
     ] = False,
 ) -> None:
     """Keep the global options for the subcommands."""
