@@ -7,6 +7,7 @@ from sqlalchemy.orm import sessionmaker
 
 from cleveragents.infrastructure.database.database import Database
 from cleveragents.infrastructure.database.engine import (
+    DATABASE_SCHEMA_VARIABLE,
     DATABASE_URL_VARIABLE,
     create_database_engine,
     default_database_url,
@@ -35,6 +36,7 @@ from cleveragents.infrastructure.database.schema_migrations import (
 SessionFactory = sessionmaker[Any]
 
 __all__ = [
+    "DATABASE_SCHEMA_VARIABLE",
     "DATABASE_URL_VARIABLE",
     "VERSION_TABLE",
     "Database",

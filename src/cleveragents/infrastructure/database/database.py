@@ -13,8 +13,12 @@ from sqlalchemy.orm import sessionmaker
 from cleveragents.domain.errors import DatabaseConfigurationError
 from cleveragents.infrastructure.database.engine import (
     WRITE_TRANSACTION_OPTION,
+    check_schema_option,
     create_database_engine,
+    in_schema,
     require_foreign_keys,
+    schema_options,
+    url_backend,
 )
 from cleveragents.infrastructure.database.retry import (
     RetryPolicy,
@@ -37,30 +41,55 @@ class Database:
         *,
         retry_policy: RetryPolicy | None = None,
         owns_engine: bool = True,
+        schema: str | None = None,
     ) -> None:
         self.engine = engine
         self.retry_policy = retry_policy or RetryPolicy()
+        self.schema = schema
         self._owns_engine = owns_engine
 
     @classmethod
     def from_url(
-        cls, url: str | URL | None = None, *, retry_policy: RetryPolicy | None = None
+        cls,
+        url: str | URL | None = None,
+        *,
+        retry_policy: RetryPolicy | None = None,
+        schema: str | None = None,
     ) -> Database:
-        """Open ``url`` (default: ``CLEVERAGENTS_DATABASE_URL`` or the embedded SQLite file)."""
-        return cls(create_database_engine(url), retry_policy=retry_policy)
+        """Open ``url`` (default: ``CLEVERAGENTS_DATABASE_URL`` or the embedded SQLite file).
+
+        ``schema`` names the PostgreSQL schema holding the library's tables (default: the
+        connection's own search path, usually ``public``).
+        """
+        check_schema_option(schema, url_backend(url))
+        engine = create_database_engine(url, execution_options=schema_options(schema))
+        return cls(engine, retry_policy=retry_policy, schema=schema)
 
     @classmethod
-    def from_engine(cls, engine: Engine, *, retry_policy: RetryPolicy | None = None) -> Database:
+    def from_engine(
+        cls,
+        engine: Engine,
+        *,
+        retry_policy: RetryPolicy | None = None,
+        schema: str | None = None,
+    ) -> Database:
         """Use the caller's engine and pool; the caller keeps it (``dispose`` leaves it open).
 
         A SQLite engine must enforce foreign keys, or :class:`DatabaseConfigurationError`.
+        With ``schema``, the library's statements name that PostgreSQL schema; the caller's
+        engine is left as it was.
         """
+        scoped = in_schema(engine, schema)
         require_foreign_keys(engine)
-        return cls(engine, retry_policy=retry_policy, owns_engine=False)
+        return cls(scoped, retry_policy=retry_policy, owns_engine=False, schema=schema)
 
     @classmethod
     def from_sessionmaker(
-        cls, factory: sessionmaker[Any], *, retry_policy: RetryPolicy | None = None
+        cls,
+        factory: sessionmaker[Any],
+        *,
+        retry_policy: RetryPolicy | None = None,
+        schema: str | None = None,
     ) -> Database:
         """Use the engine a caller's ``sessionmaker`` is bound to."""
         bind = factory.kw.get("bind")
@@ -68,7 +97,7 @@ class Database:
             raise DatabaseConfigurationError(
                 "the sessionmaker is not bound to an Engine: create it with sessionmaker(engine)"
             )
-        return cls.from_engine(bind, retry_policy=retry_policy)
+        return cls.from_engine(bind, retry_policy=retry_policy, schema=schema)
 
     @contextmanager
     def transaction(self, *, write: bool, snapshot: bool = False) -> Iterator[Connection]:
@@ -99,7 +128,7 @@ class Database:
     def check_schema(self) -> None:
         """Raise :class:`SchemaOutOfDateError` unless the schema is at the newest revision."""
         with self.transaction(write=False) as connection:
-            require_current_schema(connection)
+            require_current_schema(connection, schema=self.schema)
 
     def dispose(self) -> None:
         """Close every pooled connection, unless the engine belongs to the caller."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,8 @@ from sqlalchemy.pool import ConnectionPoolEntry
 from cleveragents.domain.errors import DatabaseConfigurationError
 
 DATABASE_URL_VARIABLE = "CLEVERAGENTS_DATABASE_URL"
+# Read by the command-line tools (``cleveragents``, ``alembic``); code passes ``schema=``.
+DATABASE_SCHEMA_VARIABLE = "CLEVERAGENTS_DATABASE_SCHEMA"
 DEFAULT_DATABASE_FILE = Path("~/.local/share/cleveragents/sessions.db")
 SQLITE_BUSY_TIMEOUT_MS = 5_000
 
@@ -37,6 +40,65 @@ def default_database_url() -> str:
         else DEFAULT_DATABASE_FILE.expanduser()
     )
     return URL.create("sqlite", database=str(path)).render_as_string()
+
+
+# What PostgreSQL accepts unquoted, at most NAMEDATALEN - 1 bytes: nothing needs quoting or
+# can be truncated into another schema's name.
+_PLAIN_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
+_SCHEMA_BACKENDS = ("postgresql",)
+
+
+def check_schema_option(schema: str | None, backend: str) -> None:
+    """Refuse a schema the library cannot use, before anything touches the database.
+
+    ``backend`` is the dialect name (``engine.dialect.name`` or the URL's backend).
+    """
+    if schema is None:
+        return
+    if not isinstance(schema, str) or not _PLAIN_IDENTIFIER.fullmatch(schema):
+        shown = repr(schema) if len(repr(schema)) <= 80 else repr(schema)[:77] + "..."
+        raise DatabaseConfigurationError(
+            f"the schema name {shown} is not a plain identifier: use letters, digits and "
+            "underscores, not starting with a digit, at most 63 characters"
+        )
+    if schema.lower().startswith("pg_"):
+        raise DatabaseConfigurationError(
+            f"the schema name {schema!r} starts with pg_, which PostgreSQL reserves for itself"
+        )
+    if backend in _SCHEMA_BACKENDS:
+        return
+    if backend in ("mysql", "mariadb"):
+        advice = (
+            "on MySQL and MariaDB a schema is a separate database: name it in the URL "
+            "instead (mysql+pymysql://user@host/DATABASE) and leave the schema out"
+        )
+    else:
+        name = {"sqlite": "SQLite"}.get(backend, backend)
+        advice = f"{name} has no schemas: leave the schema out (or use another database)"
+    raise DatabaseConfigurationError(f"a schema is a PostgreSQL option; {advice}")
+
+
+def url_backend(url: str | URL | None) -> str:
+    """The backend a URL names (default: :func:`default_database_url`), without connecting."""
+    try:
+        return make_url(url if url is not None else default_database_url()).get_backend_name()
+    except exc.ArgumentError:
+        raise _unusable_url() from None
+
+
+def schema_options(schema: str | None) -> dict[str, Any]:
+    """Execution options that put every library table in ``schema`` (none: the default)."""
+    return {} if schema is None else {"schema_translate_map": {None: schema}}
+
+
+def in_schema(engine: Engine, schema: str | None) -> Engine:
+    """``engine`` with its statements aimed at ``schema``, sharing the engine's pool.
+
+    The library's tables are defined without a schema, so SQLAlchemy's schema translation
+    qualifies each of them at execution time; the caller's engine itself is not changed.
+    """
+    check_schema_option(schema, engine.dialect.name)
+    return engine if schema is None else engine.execution_options(**schema_options(schema))
 
 
 def create_database_engine(url: str | URL | None = None, **engine_options: Any) -> Engine:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -13,13 +13,17 @@ from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, exc
+from sqlalchemy import Connection, Engine, MetaData, exc
 from sqlalchemy.engine import URL
 
 from cleveragents.domain.errors import SchemaOutOfDateError
 from cleveragents.infrastructure.database.base import Base
 from cleveragents.infrastructure.database.database_errors import translate
-from cleveragents.infrastructure.database.engine import create_database_engine
+from cleveragents.infrastructure.database.engine import (
+    check_schema_option,
+    create_database_engine,
+    url_backend,
+)
 
 # The library keeps its own version table so it never collides with a host application's.
 VERSION_TABLE = "cleveragents_alembic_version"
@@ -50,63 +54,122 @@ def head_revision() -> str:
     return head
 
 
-def upgrade_database(database: str | URL | Engine | None = None, revision: str = "head") -> None:
+def upgrade_database(
+    database: str | URL | Engine | None = None,
+    revision: str = "head",
+    *,
+    schema: str | None = None,
+) -> None:
     """Bring the database to ``revision`` (default: the newest), creating tables as needed.
 
     ``database`` is a URL, an existing engine, or ``None`` for the default database.
+    ``schema`` names the PostgreSQL schema for the library's tables and version table; it is
+    created if missing, since upgrading is the one explicit act that may create things.
     """
-    with _connection(database) as connection:
-        config = alembic_config()
-        config.attributes["connection"] = connection
-        command.upgrade(config, revision)
+    with _connection(database, schema) as connection:
+        command.upgrade(_config_for(connection, schema), revision)
 
 
-def downgrade_database(database: str | URL | Engine | None, revision: str = "base") -> None:
+def downgrade_database(
+    database: str | URL | Engine | None,
+    revision: str = "base",
+    *,
+    schema: str | None = None,
+) -> None:
     """Take the database back to ``revision`` (default: no library tables at all)."""
-    with _connection(database) as connection:
-        config = alembic_config()
-        config.attributes["connection"] = connection
-        command.downgrade(config, revision)
+    with _connection(database, schema) as connection:
+        command.downgrade(_config_for(connection, schema), revision)
 
 
-def current_revision(database: str | URL | Engine | None = None) -> str | None:
-    """The revision recorded in the library's version table, or ``None`` when there is none."""
-    with _connection(database) as connection:
-        return stored_revision(connection)
+def current_revision(
+    database: str | URL | Engine | None = None, *, schema: str | None = None
+) -> str | None:
+    """The revision recorded in the library's version table, or ``None`` when there is none
+    (also when ``schema`` does not exist)."""
+    with _connection(database, schema) as connection:
+        return stored_revision(connection, schema=schema)
 
 
-def stored_revision(connection: Connection) -> str | None:
+def stored_revision(connection: Connection, *, schema: str | None = None) -> str | None:
     """The library's revision as an open connection sees it."""
-    context = MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE})
+    context = MigrationContext.configure(
+        connection, opts={"version_table": VERSION_TABLE, "version_table_schema": schema}
+    )
     return context.get_current_revision()
 
 
-def schema_differences(database: str | URL | Engine | None = None) -> list[Any]:
-    """How the library's tables differ from its models, as Alembic autogenerate reports it.
+@functools.cache
+def library_metadata(schema: str | None = None) -> MetaData:
+    """The library's tables as they stand in ``schema``: what autogenerate compares against.
 
-    Only the library's own tables are compared, so a host application's tables sharing the
-    database are never reported. An empty list means the schema matches the models.
+    The models name no schema (statements get theirs from schema translation), but the
+    database's reflection reports one, so the comparison needs tables that name it too.
+    """
+    if schema is None:
+        return Base.metadata
+    metadata = MetaData(naming_convention=Base.metadata.naming_convention)
+    for table in Base.metadata.sorted_tables:
+        table.to_metadata(metadata, schema=schema)
+    return metadata
+
+
+def library_objects(schema: str | None) -> Callable[[str | None, str, Any], bool]:
+    """An Alembic ``include_name`` hook that sees only the library's tables in ``schema``.
+
+    A host application's tables sharing the database, and every other schema, are skipped.
     """
 
-    def is_library_table(name: str | None, kind: str, _parent: Any) -> bool:
+    def include(name: str | None, kind: str, _parent: Any) -> bool:
+        if kind == "schema":
+            return name == schema
         return kind != "table" or name in Base.metadata.tables
 
-    with _connection(database) as connection:
+    return include
+
+
+def schema_differences(
+    database: str | URL | Engine | None = None, *, schema: str | None = None
+) -> list[Any]:
+    """How the library's tables differ from its models, as Alembic autogenerate reports it.
+
+    Only the library's own tables are compared (in ``schema`` when given), so a host
+    application's tables sharing the database are never reported. An empty list means the
+    schema matches the models.
+    """
+    with _connection(database, schema) as connection:
         context = MigrationContext.configure(
             connection,
             opts={
                 "version_table": VERSION_TABLE,
+                "version_table_schema": schema,
                 "compare_type": True,
-                "include_name": is_library_table,
+                "include_schemas": schema is not None,
+                "include_name": library_objects(schema),
             },
         )
-        return list(compare_metadata(context, Base.metadata))
+        return list(compare_metadata(context, library_metadata(schema)))
+
+
+def _config_for(connection: Connection, schema: str | None) -> Config:
+    """The configuration that hands env.py the open connection and the schema to use."""
+    config = alembic_config()
+    config.attributes["connection"] = connection
+    config.attributes["schema"] = schema
+    return config
 
 
 @contextmanager
-def _connection(database: str | URL | Engine | None) -> Iterator[Connection]:
-    """A connection for one migration run; database failures become the library's errors."""
-    engine = database if isinstance(database, Engine) else create_database_engine(database)
+def _connection(database: str | URL | Engine | None, schema: str | None) -> Iterator[Connection]:
+    """A connection for one migration run; database failures become the library's errors.
+
+    ``schema`` is checked first, so a bad one is refused before anything connects.
+    """
+    if isinstance(database, Engine):
+        check_schema_option(schema, database.dialect.name)
+        engine = database
+    else:
+        check_schema_option(schema, url_backend(database))
+        engine = create_database_engine(database)
     try:
         with engine.connect() as connection:
             yield connection
@@ -117,15 +180,27 @@ def _connection(database: str | URL | Engine | None) -> Iterator[Connection]:
             engine.dispose()
 
 
-def require_current_schema(connection: Connection) -> None:
+def upgrade_command(schema: str | None) -> str:
+    """How an operator upgrades this database, naming the schema when there is one."""
+    if schema is None:
+        return (
+            "`cleveragents db upgrade`, `alembic upgrade head`, or upgrade_database(url) from code"
+        )
+    return (
+        f"`cleveragents --schema {schema} db upgrade`, `alembic -x schema={schema} upgrade "
+        f"head`, or upgrade_database(url, schema={schema!r}) from code"
+    )
+
+
+def require_current_schema(connection: Connection, *, schema: str | None = None) -> None:
     """Refuse a database whose schema is not the newest revision, naming the fix.
 
     The library never creates or alters tables on its own: the operator upgrades.
     """
-    stored, head = stored_revision(connection), head_revision()
+    stored, head = stored_revision(connection, schema=schema), head_revision()
     if stored != head:
+        where = "the database schema" if schema is None else f"the PostgreSQL schema {schema!r}"
         raise SchemaOutOfDateError(
-            f"the database schema is at revision {stored or 'none (no library tables)'} but "
-            f"this library needs {head}: upgrade it with `cleveragents db upgrade`, "
-            "`alembic upgrade head`, or upgrade_database(url) from code"
+            f"{where} is at revision {stored or 'none (no library tables)'} but "
+            f"this library needs {head}: upgrade it with {upgrade_command(schema)}"
         )
