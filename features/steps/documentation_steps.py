@@ -1,4 +1,9 @@
-"""Steps that run the README's examples as a user would."""
+"""Steps that run the README's and the documentation site's examples as a user would.
+
+Run as a script, this module runs the examples of one documentation page in the current
+directory (``python features/steps/documentation_steps.py docs/PAGE.md``); the page
+scenarios start it that way, as a subprocess of the test interpreter.
+"""
 
 from __future__ import annotations
 
@@ -7,14 +12,22 @@ import io
 import os
 import re
 import runpy
+import subprocess
+import sys
 import tempfile
+import textwrap
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from behave import then, when
+from behave.model import ScenarioOutline
 from behave.runner import Context
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+ROOT = Path(__file__).resolve().parents[2]
+README = ROOT / "README.md"
+DOCS = ROOT / "docs"
+PAGE_TIMEOUT_SECONDS = 300
 
 
 def python_blocks(markdown: str) -> list[str]:
@@ -95,3 +108,146 @@ def then_demo_report(context: Context, count: int, tokens: int) -> None:
     assert f"#{count - 1} " in output, output
     assert f"= {tokens}" in output, output
     assert f"with {count} messages, same contents: True" in output, output
+
+
+# -- The documentation site ------------------------------------------------------------------
+
+FENCE = re.compile(
+    r"^(?P<indent>[ \t]*)```(?P<language>[\w+-]*)[^\n]*\n(?P<body>.*?)^(?P=indent)```[ \t]*$",
+    flags=re.MULTILINE | re.DOTALL,
+)
+RUN_LANGUAGES = frozenset({"python", "sh", "console"})
+CLEVERAGENTS_COMMAND = re.compile(r"(?:^|[\s;&|($])cleveragents\s", flags=re.MULTILINE)
+
+
+@dataclass(frozen=True, slots=True)
+class Example:
+    """A fenced code block to run: its language, code and the page line its code starts on."""
+
+    language: str
+    line: int
+    code: str
+
+
+def page_examples(markdown: str) -> list[Example]:
+    """The page's ```python, ```sh and ```console blocks, in the order they appear."""
+    examples = []
+    for fence in FENCE.finditer(markdown):
+        language = fence["language"].lower()
+        if language in RUN_LANGUAGES:
+            line = markdown.count("\n", 0, fence.start("body")) + 1
+            examples.append(Example(language, line, textwrap.dedent(fence["body"])))
+    return examples
+
+
+def shell_script(example: Example) -> str:
+    """The commands of a ```sh block, or the ``$ `` lines of a ```console block."""
+    if example.language == "sh":
+        return example.code
+    commands: list[str] = []
+    continued = False
+    for line in example.code.splitlines():
+        if continued or line.startswith("$ "):
+            commands.append(line if continued else line[2:])
+            continued = line.endswith("\\")
+    return "\n".join(commands) + "\n"
+
+
+def run_page_examples(page: Path) -> None:
+    """Run every example of ``page`` in order in the current directory; exit 1 at a failure.
+
+    The convention the pages follow:
+
+    - ```python blocks run in one interpreter, in order, sharing their names as consecutive
+      cells of one script do; a traceback names the page and the line of the failure.
+    - ```sh blocks and the ``$ `` lines of ```console blocks run with ``bash -euo pipefail``
+      once the blocks before them have run; each must call ``cleveragents`` and end with exit
+      status 0. The interpreter's directory comes first on ``PATH``, so ``cleveragents`` and
+      ``python3`` are the ones under test.
+    - Every other fence is shown, never run: ```text for output and anything that is not
+      code, ```bash for shell commands that need what a test cannot give (installing packages,
+      a checkout of the repository, a database server), ```json, ```ini and so on.
+    """
+    namespace: dict[str, Any] = {"__name__": "__main__"}
+    environment = dict(os.environ)
+    environment["PATH"] = os.pathsep.join(
+        [str(Path(sys.executable).parent), environment.get("PATH", "")]
+    )
+    for example in page_examples(page.read_text(encoding="utf-8")):
+        where = f"{page}:{example.line}"
+        if example.language == "python":
+            source = "\n" * (example.line - 1) + example.code  # tracebacks give page lines
+            exec(compile(source, str(page), "exec"), namespace)  # noqa: S102 - our own docs
+            continue
+        script = shell_script(example)
+        if not CLEVERAGENTS_COMMAND.search(script):
+            sys.exit(
+                f"{where}: a ```{example.language} block runs in the tests and must call "
+                "cleveragents; fence other shell commands as ```bash and output as ```text"
+            )
+        sys.stdout.flush()
+        finished = subprocess.run(
+            ["bash", "-euo", "pipefail", "-xc", script],
+            env=environment,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        sys.stdout.write(finished.stdout)
+        sys.stderr.write(finished.stderr)
+        if finished.returncode != 0:
+            sys.exit(f"{where}: the shell example exited with status {finished.returncode}")
+
+
+def scenario_pages(context: Context) -> set[str]:
+    """The pages the page outline of this feature lists in its examples tables."""
+    return {
+        row["page"]
+        for scenario in context.feature.scenarios
+        if isinstance(scenario, ScenarioOutline)
+        for examples in scenario.examples
+        for row in examples.table
+    }
+
+
+@when('I run the code examples of the documentation page "{page}" in a fresh directory')
+def when_run_page_examples(context: Context, page: str) -> None:
+    directory = Path(tempfile.mkdtemp(dir=context.work_directory))
+    environment = dict(os.environ)
+    # The page's own URLs win; whatever it leaves to the defaults stays in its directory.
+    environment["CLEVERAGENTS_DATABASE_URL"] = f"sqlite:///{directory / 'sessions.db'}"
+    environment["XDG_DATA_HOME"] = str(directory / "data")
+    environment.pop("CLEVERAGENTS_TEST_DATABASE_URL", None)
+    context.page = page
+    context.page_run = subprocess.run(
+        [sys.executable, str(Path(__file__).resolve()), str(ROOT / page)],
+        cwd=directory,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=PAGE_TIMEOUT_SECONDS,
+        check=False,
+    )
+
+
+@then("every example of the page ran without an error")
+def then_page_examples_ran(context: Context) -> None:
+    run = context.page_run
+    assert run.returncode == 0, (
+        f"an example of {context.page} failed (status {run.returncode}):\n"
+        f"--- stdout ---\n{run.stdout[-4000:]}\n--- stderr ---\n{run.stderr[-8000:]}"
+    )
+
+
+@then("every page under docs/ has a row in the page examples of this feature")
+def then_every_page_listed(context: Context) -> None:
+    pages = {page.relative_to(ROOT).as_posix() for page in DOCS.rglob("*.md")}
+    listed = scenario_pages(context)
+    assert pages == listed, (
+        f"pages without a row: {sorted(pages - listed)}; rows without a page: "
+        f"{sorted(listed - pages)}"
+    )
+
+
+if __name__ == "__main__":
+    run_page_examples(Path(sys.argv[1]))
