@@ -1,0 +1,122 @@
+"""``python -m benchmarks.peers``: run the comparison and write ``build/peers/peers.md``.
+
+Run through ``nox -s compare_peers``, which installs the peers in the session's own
+environment. The PostgreSQL half uses ``CLEVERAGENTS_PEERS_DATABASE_URL`` (default
+``postgresql://postgres@127.0.0.1:5432/cleveragents_peers``), creating the database if missing
+and giving each system a fresh schema; it is skipped, saying why, if the server is unreachable.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import shutil
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from benchmarks.peers import machine, postgres
+from benchmarks.peers.adk_stores import AdkDatabaseStore, AdkSqliteStore
+from benchmarks.peers.library_store import LibraryStore
+from benchmarks.peers.openai_stores import AgentsSqlAlchemyStore, AgentsSqliteStore
+from benchmarks.peers.report import BackendOutcome, render
+from benchmarks.peers.settings import sqlite_url
+from benchmarks.peers.store import POSTGRESQL, SQLITE, SessionStore
+from benchmarks.peers.workloads import QUICK_PLAN, BackendRun, Plan
+
+SCHEMAS = {"library": "peers_cleveragents", "adk": "peers_adk", "openai": "peers_openai"}
+
+
+def log(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+def sqlite_stores(directory: Path) -> list[SessionStore[Any]]:
+    """Every store on its own SQLite file in ``directory``, this library first."""
+    if directory.exists():
+        shutil.rmtree(directory)
+    directory.mkdir(parents=True)
+    return [
+        LibraryStore(SQLITE, sqlite_url(directory / "cleveragents.db")),
+        AdkDatabaseStore.on_sqlite(directory / "adk-database.db"),
+        AdkDatabaseStore.on_sqlite(directory / "adk-database-wal.db", match_library=True),
+        AdkSqliteStore(directory / "adk-sqlite.db"),
+        AdkSqliteStore(directory / "adk-sqlite-wal.db", match_library=True),
+        AgentsSqliteStore(directory / "openai-sqlite.db"),
+        AgentsSqlAlchemyStore.on_sqlite(directory / "openai-sqlalchemy.db"),
+    ]
+
+
+def postgresql_stores(target: postgres.PostgresTarget) -> list[SessionStore[Any]]:
+    """Every store that runs on PostgreSQL, each in its own schema, this library first."""
+    asyncpg_url = target.url_for("asyncpg")
+    return [
+        LibraryStore(POSTGRESQL, target.url_for("psycopg", schema=SCHEMAS["library"])),
+        AdkDatabaseStore.on_postgresql(asyncpg_url, SCHEMAS["adk"]),
+        AgentsSqlAlchemyStore.on_postgresql(asyncpg_url, SCHEMAS["openai"]),
+    ]
+
+
+async def compare(plan: Plan, output: Path) -> tuple[list[BackendOutcome], str | None]:
+    outcomes = []
+    log("SQLite (one file per store, same directory):")
+    sqlite_results = await BackendRun(sqlite_stores(output / "sqlite"), plan, log).run()
+    outcomes.append(BackendOutcome(SQLITE, sqlite_results))
+
+    try:
+        target = postgres.prepare(postgres.configured_url())
+    except postgres.PostgresUnavailableError as reason:
+        log(f"PostgreSQL half skipped: {reason}")
+        outcomes.append(BackendOutcome(POSTGRESQL, skipped=str(reason)))
+        return outcomes, None
+    log(f"PostgreSQL {target.server_version} (fsync={target.fsync}), one schema per system:")
+    target.fresh_schemas(*SCHEMAS.values())
+    try:
+        pg_results = await BackendRun(postgresql_stores(target), plan, log).run()
+    finally:
+        target.drop_schemas(*SCHEMAS.values())
+    outcomes.append(BackendOutcome(POSTGRESQL, pg_results))
+    return outcomes, f"{target.server_version} (fsync={target.fsync})"
+
+
+def samples(outcomes: list[BackendOutcome]) -> list[dict[str, Any]]:
+    """Every timed call, in seconds, for anyone who wants more than medians."""
+    return [
+        {
+            "backend": outcome.backend,
+            "system": result.store.name,
+            "settings": result.durability.label(),
+            "seconds": result.samples,
+        }
+        for outcome in outcomes
+        for result in outcome.results
+    ]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.peers", description=__doc__)
+    parser.add_argument("--output", type=Path, default=Path("build/peers"))
+    parser.add_argument(
+        "--quick", action="store_true", help="tiny sizes, to check the harness (not for figures)"
+    )
+    arguments = parser.parse_args(argv)
+    plan = QUICK_PLAN if arguments.quick else Plan()
+    output: Path = arguments.output
+    started = time.monotonic()
+    outcomes, postgresql_version = asyncio.run(compare(plan, output))
+    minutes = (time.monotonic() - started) / 60
+    report = render(
+        plan, outcomes, machine.describe(postgresql_version), machine.package_versions(), minutes
+    )
+    output.mkdir(parents=True, exist_ok=True)
+    (output / "peers.md").write_text(report, encoding="utf-8")
+    (output / "peers.json").write_text(json.dumps(samples(outcomes), indent=1), encoding="utf-8")
+    print(report)
+    log(f"written to {output / 'peers.md'} and {output / 'peers.json'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
