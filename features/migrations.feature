@@ -17,7 +17,7 @@ Feature: Schema migrations
     When I upgrade the scratch database to "head"
     Then comparing the scratch database with the models finds no difference
     And the scratch database holds exactly the tables "cleveragents_alembic_version", "resource_registry", "sessions", "session_messages"
-    And the scratch database's version table holds "a7_001_session_persistence"
+    And the scratch database's version table holds "a7_002_session_listing_indexes"
 
     Examples:
       | place                                 |
@@ -31,9 +31,9 @@ Feature: Schema migrations
 
   # --- The revisions --------------------------------------------------------------------
 
-  Scenario: The revisions form one chain from the resource registry to session persistence
-    Then the head revision is "a7_001_session_persistence"
-    And the migration chain from base to head is "b1_001_resource_registry", "a7_001_session_persistence"
+  Scenario: The revisions form one chain from the resource registry to the listing indexes
+    Then the head revision is "a7_002_session_listing_indexes"
+    And the migration chain from base to head is "b1_001_resource_registry", "a7_001_session_persistence", "a7_002_session_listing_indexes"
 
   Scenario: Downgrading to base removes every library table and upgrading restores them
     Given a scratch database on the run's backend
@@ -43,7 +43,7 @@ Feature: Schema migrations
     And the scratch database's version table holds no revision
     When I upgrade the scratch database to "head"
     Then comparing the scratch database with the models finds no difference
-    And the scratch database's version table holds "a7_001_session_persistence"
+    And the scratch database's version table holds "a7_002_session_listing_indexes"
 
   Scenario: Downgrading session persistence keeps the resource registry and its rows
     Given a scratch database on the run's backend
@@ -54,7 +54,7 @@ Feature: Schema migrations
     And the scratch database's version table holds "b1_001_resource_registry"
     And the scratch database registers 1 "tool" resource named "web-search"
     When I upgrade the scratch database to "head"
-    Then the scratch database's version table holds "a7_001_session_persistence"
+    Then the scratch database's version table holds "a7_002_session_listing_indexes"
     And the scratch database registers 1 "tool" resource named "web-search"
 
   # --- Upgrading a database that is already current -------------------------------------
@@ -87,8 +87,9 @@ Feature: Schema migrations
     Given <place>
     When I run "alembic upgrade head" from the repository root on the scratch database
     Then alembic exits with 0 and its output mentions "Running upgrade b1_001_resource_registry -> a7_001_session_persistence"
+    And alembic exits with 0 and its output mentions "Running upgrade a7_001_session_persistence -> a7_002_session_listing_indexes"
     When I run "alembic current" from the repository root on the scratch database
-    Then alembic exits with 0 and its output mentions "a7_001_session_persistence (head)"
+    Then alembic exits with 0 and its output mentions "a7_002_session_listing_indexes (head)"
     And comparing the scratch database with the models finds no difference
     When I run "alembic downgrade base" from the repository root on the scratch database
     And I run "alembic current" from the repository root on the scratch database
@@ -112,7 +113,7 @@ Feature: Schema migrations
     And the scratch database has a host table "alembic_version" holding "host_rev"
     When I upgrade the scratch database to "head"
     Then the host table "alembic_version" still holds only "host_rev"
-    And the scratch database's version table holds "a7_001_session_persistence"
+    And the scratch database's version table holds "a7_002_session_listing_indexes"
     When I downgrade the scratch database to "base"
     Then the host table "alembic_version" still holds only "host_rev"
 

@@ -8,13 +8,14 @@ Feature: A service refuses a schema it was not built for
     Given a SQLite file whose library schema is at <state>
     When I try to open a service on that file
     Then the opening fails with SchemaOutOfDateError mentioning "<found>"
-    And the opening fails with SchemaOutOfDateError mentioning "this library needs a7_001_session_persistence"
+    And the opening fails with SchemaOutOfDateError mentioning "this library needs a7_002_session_listing_indexes"
     And the opening fails with SchemaOutOfDateError mentioning "cleveragents db upgrade"
 
     Examples:
       | state                        | found                                     |
       | no revision                  | at revision none (no library tables)      |
       | revision b1_001 only         | at revision b1_001_resource_registry      |
+      | revision a7_001 only         | at revision a7_001_session_persistence    |
       | an unknown newer revision    | at revision zz_from_the_future            |
 
   Scenario: After the upgrade the same file opens

@@ -18,6 +18,8 @@ def given_schema_state(context: Context, state: str) -> None:
     context.file_url = f"sqlite:///{context.work_directory}/state-{uuid.uuid4().hex}.db"
     if state == "revision b1_001 only":
         upgrade_database(context.file_url, "b1_001_resource_registry")
+    elif state == "revision a7_001 only":
+        upgrade_database(context.file_url, "a7_001_session_persistence")
     elif state == "an unknown newer revision":
         upgrade_database(context.file_url)
         engine = create_engine(context.file_url)

@@ -18,7 +18,15 @@ from cleveragents.domain.errors import (
     SignatureMismatchError,
     UnsupportedSchemaVersionError,
 )
-from cleveragents.domain.session import ActorStatistics, Session, SessionMessage, TokenUsage
+from cleveragents.domain.session import (
+    ActorStatistics,
+    NewMessage,
+    Session,
+    SessionMessage,
+    SessionOrder,
+    SessionPage,
+    TokenUsage,
+)
 from cleveragents.domain.session_service import ExportDocument, SessionService
 
 __all__ = [
@@ -32,6 +40,7 @@ __all__ = [
     "ExportDocumentTooLargeError",
     "InvalidExportDocumentError",
     "InvalidSessionDataError",
+    "NewMessage",
     "SchemaOutOfDateError",
     "SequenceConflictError",
     "Session",
@@ -39,6 +48,8 @@ __all__ = [
     "SessionIntegrityError",
     "SessionMessage",
     "SessionNotFoundError",
+    "SessionOrder",
+    "SessionPage",
     "SessionPersistenceError",
     "SessionService",
     "SignatureMismatchError",

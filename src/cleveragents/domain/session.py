@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +58,33 @@ class SessionMessage:
     metadata: dict[str, Any] = field(default_factory=dict)
     token_count: int | None = None
     created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class NewMessage:
+    """A message to append in a batch, before the store gives it an id, sequence and time."""
+
+    role: str
+    content: str
+    metadata: dict[str, Any] | None = None
+    token_count: int | None = None
+
+
+SessionOrder = Literal["created_at", "updated_at"]
+
+
+class SessionPage(list[Session]):
+    """One page of a session listing, still a plain list of sessions.
+
+    ``next_cursor`` is the opaque cursor that fetches the page after this one (pass it back as
+    ``cursor=``), or ``None`` when this page is the last.
+    """
+
+    next_cursor: str | None
+
+    def __init__(self, sessions: Iterable[Session] = (), next_cursor: str | None = None) -> None:
+        super().__init__(sessions)
+        self.next_cursor = next_cursor
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

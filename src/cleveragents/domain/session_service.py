@@ -4,12 +4,32 @@ from __future__ import annotations
 
 import builtins
 from abc import ABC, abstractmethod
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
-from cleveragents.domain.session import ActorStatistics, Session, SessionMessage
+from cleveragents.domain.session import (
+    ActorStatistics,
+    NewMessage,
+    Session,
+    SessionMessage,
+    SessionOrder,
+    SessionPage,
+)
 
 ExportDocument = dict[str, Any]
+
+
+class ReadableFile(Protocol):
+    """A file object opened for reading, in binary (UTF-8 JSON) or text mode."""
+
+    def read(self, size: int = -1, /) -> bytes | str: ...
+
+
+class WritableFile(Protocol):
+    """A file object opened for writing, in binary or text mode."""
+
+    def write(self, data: Any, /) -> object: ...
 
 
 class SessionService(ABC):
@@ -54,11 +74,21 @@ class SessionService(ABC):
         limit: int = 50,
         offset: int = 0,
         actor_name: str | None = None,
-    ) -> builtins.list[Session]:
-        """Return a page of sessions, newest ``created_at`` first, ties broken by id (descending).
+        order_by: SessionOrder = "created_at",
+        cursor: str | None = None,
+    ) -> SessionPage:
+        """Return a page of sessions, newest first, ties broken by id (descending).
+
+        ``order_by`` is ``"created_at"`` (creation) or ``"updated_at"`` (last activity: an
+        append or a token update moves a session to the front). ``actor_name`` keeps one
+        owner's sessions. For the next page pass the returned page's ``next_cursor`` as
+        ``cursor``: the page after a cursor costs what the first page costs, however deep,
+        where a large ``offset`` makes the database walk every row it skips. A cursor only
+        fits the ``order_by`` and ``actor_name`` it was issued for.
 
         Raises:
-            InvalidSessionDataError: ``limit`` is below 1 or ``offset`` below 0.
+            InvalidSessionDataError: ``limit`` is below 1, ``offset`` below 0, an unknown
+                ``order_by``, or a cursor that is malformed or issued for another listing.
         """
 
     @abstractmethod
@@ -95,21 +125,56 @@ class SessionService(ABC):
         """
 
     @abstractmethod
+    def append_messages(
+        self,
+        session_id: str,
+        messages: Iterable[NewMessage | Mapping[str, Any]],
+        *,
+        expected_sequence: int | None = None,
+    ) -> builtins.list[SessionMessage]:
+        """Add several messages at the end of the conversation in one transaction.
+
+        An agent turn often yields several tool calls and results at once; they get
+        contiguous sequences, in the given order, with no other writer's message between
+        them, and all of them are stored or none. Each item is a :class:`NewMessage` or a
+        mapping with ``role``, ``content`` and optionally ``metadata`` and ``token_count``.
+        Every item is checked before anything is written. An empty batch stores nothing.
+
+        Raises:
+            SessionNotFoundError: no session has that id.
+            SequenceConflictError: ``expected_sequence`` was given and is not the next
+                sequence.
+            InvalidSessionDataError: an item is malformed; the message names its index.
+        """
+
+    @abstractmethod
     def get_messages(
         self,
         session_id: str,
         *,
         limit: int | None = None,
         offset: int = 0,
+        after_sequence: int | None = None,
+        before_sequence: int | None = None,
+        last: int | None = None,
     ) -> builtins.list[SessionMessage]:
-        """Return the session's messages in ascending sequence, skipping ``offset`` of them.
+        """Return the session's messages in ascending sequence.
 
-        An unknown session id gives an empty list. Without ``limit`` and ``offset`` the whole
+        ``after_sequence`` and ``before_sequence`` bound the sequences (exclusive) and are the
+        cursors for paging through a long history: the page after sequence 100,000 costs what
+        the first page costs. ``last=N`` returns the latest N messages (of those before
+        ``before_sequence``, when given), still in chronological order: the context window a
+        runtime loads every turn, in one indexed read whatever the history's length.
+        ``limit`` caps how many are returned and ``offset`` skips that many first; ``last``
+        cannot be combined with either.
+
+        An unknown session id gives an empty list. Without any of these arguments the whole
         history is read as of one moment: messages appended meanwhile are left out, never
         half included.
 
         Raises:
-            InvalidSessionDataError: ``limit`` is below 0 or ``offset`` below 0.
+            InvalidSessionDataError: a negative bound, ``limit`` or ``offset``, ``last``
+                below 1, or ``last`` together with ``limit`` or ``offset``.
             SessionIntegrityError: a stored row cannot be decoded, the sequences have a gap,
                 or the session's ``message_count`` disagrees with its rows.
         """
@@ -151,6 +216,38 @@ class SessionService(ABC):
             ChecksumMismatchError: the payload does not hash to the document's checksum.
             SignatureMismatchError: a key was given and the document is unsigned, or was
                 signed with another key, or was altered after signing.
+        """
+
+    @abstractmethod
+    def export_session_to_file(
+        self, session_id: str, file: WritableFile, *, signing_key: bytes | None = None
+    ) -> str:
+        """Write the session's export document to an open file, streaming the messages.
+
+        The document is the same as :meth:`export_session` gives (same fields, same checksum
+        and signature), written as compact JSON while the messages are read from one
+        snapshot, so memory stays flat however long the session is. Binary files get UTF-8.
+
+        Returns:
+            The document's checksum.
+
+        Raises:
+            SessionNotFoundError: no session has that id (nothing is written).
+            SessionIntegrityError: the stored session contradicts itself; what was written
+                so far is not a valid document.
+        """
+
+    @abstractmethod
+    def import_session_from_file(
+        self, file: ReadableFile, *, signing_key: bytes | None = None
+    ) -> Session:
+        """Store the session of an export document read from an open file, streaming.
+
+        Accepts what :meth:`import_session` accepts, with the same checks and errors, but
+        reads the document piece by piece and writes the messages in batches inside one
+        transaction, so memory stays flat however long the session is. The checksum (and
+        signature) are verified before that transaction commits: a document that fails any
+        check leaves the database exactly as it was.
         """
 
     @abstractmethod

@@ -104,34 +104,41 @@ def build_export_document(
         "format": FORMAT_NAME,
         "schema_version": SCHEMA_VERSION,
         "exported_at": format_timestamp(exported_at),
-        "session": {
-            "id": session.id,
-            "actor_name": session.actor_name,
-            "title": session.title,
-            "metadata": session.metadata,
-            "message_count": len(messages),
-            "input_tokens": session.input_tokens,
-            "output_tokens": session.output_tokens,
-            "created_at": format_timestamp(session.created_at),
-            "updated_at": format_timestamp(session.updated_at),
-        },
-        "messages": [
-            {
-                "id": message.id,
-                "sequence": message.sequence,
-                "role": message.role,
-                "content": message.content,
-                "metadata": message.metadata,
-                "token_count": message.token_count,
-                "created_at": format_timestamp(message.created_at),
-            }
-            for message in messages
-        ],
+        "session": session_fields(session, message_count=len(messages)),
+        "messages": [message_fields(message) for message in messages],
     }
     document["checksum"] = payload_checksum(document)
     if signing_key is not None:
         document["signature"] = payload_signature(document, signing_key)
     return document
+
+
+def session_fields(session: Session, *, message_count: int) -> dict[str, Any]:
+    """The document's ``session`` object."""
+    return {
+        "id": session.id,
+        "actor_name": session.actor_name,
+        "title": session.title,
+        "metadata": session.metadata,
+        "message_count": message_count,
+        "input_tokens": session.input_tokens,
+        "output_tokens": session.output_tokens,
+        "created_at": format_timestamp(session.created_at),
+        "updated_at": format_timestamp(session.updated_at),
+    }
+
+
+def message_fields(message: SessionMessage) -> dict[str, Any]:
+    """One entry of the document's ``messages`` list."""
+    return {
+        "id": message.id,
+        "sequence": message.sequence,
+        "role": message.role,
+        "content": message.content,
+        "metadata": message.metadata,
+        "token_count": message.token_count,
+        "created_at": format_timestamp(message.created_at),
+    }
 
 
 def read_export_document(
@@ -149,19 +156,19 @@ def read_export_document(
     parsed = _parse(document, limits)
     if "schema_version" not in parsed:
         raise InvalidExportDocumentError("export document lacks required field(s): schema_version")
-    _check_schema_version(parsed["schema_version"])
-    _check_top_level(parsed)
+    check_schema_version(parsed["schema_version"])
+    check_top_level(parsed)
     messages_field = parsed["messages"]
     if not isinstance(messages_field, list):
-        _invalid("messages", "must be a list", messages_field)
+        invalid_field("messages", "must be a list", messages_field)
     if len(messages_field) > limits.max_messages:
         raise ExportDocumentTooLargeError(
             f"export document has {len(messages_field)} messages; the limit is "
             f"{limits.max_messages}"
         )
-    session = _read_session(parsed["session"], len(messages_field), new_id())
+    session = read_session(parsed["session"], new_id(), message_count=len(messages_field))
     messages = [
-        _read_message(raw, index, session.id, new_id()) for index, raw in enumerate(messages_field)
+        read_message(raw, index, session.id, new_id()) for index, raw in enumerate(messages_field)
     ]
     _check_checksum(parsed)
     if signing_key is not None:
@@ -189,7 +196,7 @@ def _parse(document: dict[str, Any] | str | bytes, limits: ImportLimits) -> dict
         # JSON travels as UTF-8 (RFC 8259); json.loads would also guess UTF-16 and UTF-32.
         text = document if isinstance(document, str) else bytes(document).decode("utf-8")
         parsed = json.loads(
-            text, object_pairs_hook=_reject_duplicate_keys, parse_constant=_reject_constant
+            text, object_pairs_hook=reject_duplicate_keys, parse_constant=reject_constant
         )
     except RecursionError:
         raise InvalidExportDocumentError("export document is nested too deeply") from None
@@ -218,7 +225,7 @@ def _utf8_length(text: str, cap: int) -> int:
     return size
 
 
-def _reject_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+def reject_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     result: dict[str, Any] = {}
     for key, value in pairs:
         if key in result:
@@ -227,15 +234,18 @@ def _reject_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return result
 
 
-def _reject_constant(name: str) -> NoReturn:
+def reject_constant(name: str) -> NoReturn:
     raise ValueError(f"{name} is not a JSON number")
 
 
 def _check_signature(document: dict[str, Any], key: bytes) -> None:
-    signature = document.get("signature")
+    check_signature(document.get("signature"), payload_signature(document, key))
+
+
+def check_signature(signature: object, expected: str) -> None:
+    """Compare a document's ``signature`` (``None`` if it has none) with the one expected."""
     if signature is None:
         raise SignatureMismatchError("export document is not signed, but a signing key was given")
-    expected = payload_signature(document, key)
     if not isinstance(signature, str) or not hmac.compare_digest(signature, expected):
         raise SignatureMismatchError(
             "export document signature does not match: it was signed with another key or "
@@ -243,45 +253,47 @@ def _check_signature(document: dict[str, Any], key: bytes) -> None:
         )
 
 
-def _check_top_level(document: dict[str, Any]) -> None:
+def check_top_level(document: dict[str, Any]) -> None:
     _check_keys("export document", document, _DOCUMENT_KEYS, optional=_OPTIONAL_DOCUMENT_KEYS)
     if document["format"] != FORMAT_NAME:
-        _invalid("format", f"must be {FORMAT_NAME!r}", document["format"])
+        invalid_field("format", f"must be {FORMAT_NAME!r}", document["format"])
     _read_timestamp("exported_at", document["exported_at"])
     checksum = document["checksum"]
     if not isinstance(checksum, str) or not _CHECKSUM_PATTERN.fullmatch(checksum):
-        _invalid("checksum", "must be 64 lowercase hexadecimal digits", checksum)
+        invalid_field("checksum", "must be 64 lowercase hexadecimal digits", checksum)
     signature = document.get("signature")
     if "signature" in document and not (
         isinstance(signature, str) and _CHECKSUM_PATTERN.fullmatch(signature)
     ):
-        _invalid("signature", "must be 64 lowercase hexadecimal digits", signature)
+        invalid_field("signature", "must be 64 lowercase hexadecimal digits", signature)
 
 
-def _check_schema_version(version: object) -> None:
+def check_schema_version(version: object) -> None:
     if isinstance(version, bool) or not isinstance(version, int) or version != SCHEMA_VERSION:
         raise UnsupportedSchemaVersionError(version, SCHEMA_VERSION)
 
 
 def _check_checksum(document: dict[str, Any]) -> None:
     # Every key and value was checked above, so the payload is plain JSON data by now.
-    actual = payload_checksum(document)
-    if actual != document["checksum"]:
-        raise ChecksumMismatchError(document["checksum"], actual)
+    check_checksum(document["checksum"], payload_checksum(document))
 
 
-def _read_session(raw: object, message_count: int, session_id: str) -> Session:
+def check_checksum(declared: str, actual: str) -> None:
+    if actual != declared:
+        raise ChecksumMismatchError(declared, actual)
+
+
+def read_session(raw: object, session_id: str, *, message_count: int | None) -> Session:
+    """The document's session under a new id; ``message_count`` is the number of messages
+    the document holds, or ``None`` when they are still to be read (the caller then checks
+    the declared count at the end)."""
     fields = _check_keys("session", raw, _SESSION_KEYS)
     _field(input_rules.check_text, "session.id", fields["id"], max_length=64)
     declared_count = _field(
         input_rules.check_count, "session.message_count", fields["message_count"]
     )
-    if declared_count != message_count:
-        _invalid(
-            "session.message_count",
-            f"does not match the {message_count} messages in the document",
-            declared_count,
-        )
+    if message_count is not None:
+        check_message_count(declared_count, message_count)
     return Session(
         id=session_id,
         actor_name=_field(
@@ -297,7 +309,7 @@ def _read_session(raw: object, message_count: int, session_id: str) -> Session:
             max_length=input_rules.MAX_TITLE_LENGTH,
         ),
         metadata=_field(input_rules.check_metadata, "session.metadata", fields["metadata"]),
-        message_count=message_count,
+        message_count=declared_count,
         input_tokens=_field(
             input_rules.check_count, "session.input_tokens", fields["input_tokens"]
         ),
@@ -309,13 +321,22 @@ def _read_session(raw: object, message_count: int, session_id: str) -> Session:
     )
 
 
-def _read_message(raw: object, index: int, session_id: str, message_id: str) -> SessionMessage:
+def check_message_count(declared: int, actual: int) -> None:
+    if declared != actual:
+        invalid_field(
+            "session.message_count",
+            f"does not match the {actual} messages in the document",
+            declared,
+        )
+
+
+def read_message(raw: object, index: int, session_id: str, message_id: str) -> SessionMessage:
     where = f"messages[{index}]"
     fields = _check_keys(where, raw, _MESSAGE_KEYS)
     _field(input_rules.check_text, f"{where}.id", fields["id"], max_length=64)
     sequence = _field(input_rules.check_count, f"{where}.sequence", fields["sequence"])
     if sequence != index:
-        _invalid(
+        invalid_field(
             f"{where}.sequence",
             f"must be {index}: sequences start at 0 and follow each other without gaps",
             sequence,
@@ -356,7 +377,7 @@ def _check_keys(
     optional: frozenset[str] = frozenset(),
 ) -> dict[str, Any]:
     if not isinstance(raw, dict):
-        _invalid(where, "must be a JSON object", raw)
+        invalid_field(where, "must be a JSON object", raw)
     missing = sorted(expected - raw.keys())
     if missing:
         raise InvalidExportDocumentError(f"{where} lacks required field(s): {', '.join(missing)}")
@@ -376,20 +397,20 @@ def _field(rule: Callable[..., Any], name: str, value: object, **options: Any) -
 
 def _read_timestamp(name: str, value: object) -> datetime:
     if not isinstance(value, str):
-        _invalid(name, "must be an ISO 8601 timestamp string", value)
+        invalid_field(name, "must be an ISO 8601 timestamp string", value)
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:
-        _invalid(name, "is not an ISO 8601 timestamp", value)
+        invalid_field(name, "is not an ISO 8601 timestamp", value)
     if moment.tzinfo is None or moment.utcoffset() is None:
-        _invalid(name, "has no timezone; timestamps must be UTC or carry an offset", value)
+        invalid_field(name, "has no timezone; timestamps must be UTC or carry an offset", value)
     try:
         return moment.astimezone(UTC)
     except OverflowError:
-        _invalid(name, "is outside the representable range once converted to UTC", value)
+        invalid_field(name, "is outside the representable range once converted to UTC", value)
 
 
-def _invalid(name: str, problem: str, value: object) -> NoReturn:
+def invalid_field(name: str, problem: str, value: object) -> NoReturn:
     shown = repr(value)
     if len(shown) > 80:
         shown = shown[:77] + "..."

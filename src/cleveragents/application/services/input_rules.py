@@ -8,10 +8,12 @@ surrogates (which some drivers or encodings cannot carry) are refused everywhere
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, get_args
 
 from cleveragents.domain.errors import InvalidSessionDataError
+from cleveragents.domain.session import NewMessage, SessionOrder
 
 MAX_SESSION_ID_LENGTH = 255
 MAX_ACTOR_NAME_LENGTH = 255
@@ -116,4 +118,53 @@ def check_cutoff(name: str, value: object, *, now: datetime) -> datetime:
         return value
     raise InvalidSessionDataError(
         f"{name} must be a timedelta or a datetime, got {type(value).__name__}"
+    )
+
+
+SESSION_ORDERS: tuple[SessionOrder, ...] = get_args(SessionOrder)
+
+
+def check_order(value: object) -> SessionOrder:
+    if value in SESSION_ORDERS:
+        return value
+    raise InvalidSessionDataError(
+        f"order_by must be one of {', '.join(SESSION_ORDERS)}, got {value!r}"
+    )
+
+
+_NEW_MESSAGE_KEYS = frozenset({"role", "content", "metadata", "token_count"})
+
+
+def check_new_message(index: int, item: object) -> NewMessage:
+    """One item of a batch, as a checked :class:`NewMessage` whose errors name its index."""
+    where = f"messages[{index}]"
+    if isinstance(item, NewMessage):
+        role, content, metadata, token_count = (
+            item.role,
+            item.content,
+            item.metadata,
+            item.token_count,
+        )
+    elif isinstance(item, Mapping):
+        unknown = sorted(str(key) for key in item.keys() - _NEW_MESSAGE_KEYS)
+        if unknown:
+            raise InvalidSessionDataError(f"{where} has unknown field(s): {', '.join(unknown)}")
+        missing = [key for key in ("role", "content") if key not in item]
+        if missing:
+            raise InvalidSessionDataError(f"{where} lacks required field(s): {', '.join(missing)}")
+        role, content = item["role"], item["content"]
+        metadata, token_count = item.get("metadata"), item.get("token_count")
+    else:
+        raise InvalidSessionDataError(
+            f"{where} must be a NewMessage or a mapping, got {type(item).__name__}"
+        )
+    return NewMessage(
+        role=check_text(f"{where}.role", role, max_length=MAX_ROLE_LENGTH),
+        content=check_text(
+            f"{where}.content", content, max_length=MAX_CONTENT_LENGTH, allow_blank=True
+        ),
+        metadata=check_metadata(f"{where}.metadata", metadata),
+        token_count=check_optional_count(
+            f"{where}.token_count", token_count, maximum=MAX_TOKEN_COUNT
+        ),
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Any, Self
@@ -15,9 +16,30 @@ from cleveragents.application.services.export_document import (
     build_export_document,
     read_export_document,
 )
-from cleveragents.domain.errors import SessionNotFoundError
-from cleveragents.domain.session import ActorStatistics, Session, SessionMessage
-from cleveragents.domain.session_service import ExportDocument, SessionService
+from cleveragents.application.services.export_stream import (
+    read_export_stream,
+    write_export_document,
+)
+from cleveragents.application.services.session_cursor import decode_cursor, encode_cursor
+from cleveragents.domain.errors import (
+    InvalidSessionDataError,
+    SequenceConflictError,
+    SessionNotFoundError,
+)
+from cleveragents.domain.session import (
+    ActorStatistics,
+    NewMessage,
+    Session,
+    SessionMessage,
+    SessionOrder,
+    SessionPage,
+)
+from cleveragents.domain.session_service import (
+    ExportDocument,
+    ReadableFile,
+    SessionService,
+    WritableFile,
+)
 from cleveragents.infrastructure.database import (
     Database,
     Engine,
@@ -68,11 +90,17 @@ class PersistentSessionService(SessionService):
         retry_policy: RetryPolicy | None = None,
         import_limits: ImportLimits | None = None,
         purge_batch_size: int = 500,
+        schema: str | None = None,
     ) -> Self:
         """Open a service on ``url``; with no URL, ``CLEVERAGENTS_DATABASE_URL`` or the
-        embedded SQLite file."""
+        embedded SQLite file.
+
+        ``schema`` names the PostgreSQL schema the library's tables were upgraded into
+        (``upgrade_database(url, schema=...)``); other backends refuse it with
+        :class:`DatabaseConfigurationError`.
+        """
         return cls(
-            Database.from_url(url, retry_policy=retry_policy),
+            Database.from_url(url, retry_policy=retry_policy, schema=schema),
             import_limits=import_limits,
             purge_batch_size=purge_batch_size,
         )
@@ -85,14 +113,17 @@ class PersistentSessionService(SessionService):
         retry_policy: RetryPolicy | None = None,
         import_limits: ImportLimits | None = None,
         purge_batch_size: int = 500,
+        schema: str | None = None,
     ) -> Self:
         """Open a service on the caller's SQLAlchemy engine, sharing its pool.
 
         ``close()`` leaves the engine to its owner. A SQLite engine must enforce foreign keys
         (:class:`DatabaseConfigurationError` otherwise: cascades would silently do nothing).
+        ``schema`` puts the library's statements in that PostgreSQL schema without changing
+        the engine, so the application's own tables can stay in ``public``.
         """
         return cls(
-            Database.from_engine(engine, retry_policy=retry_policy),
+            Database.from_engine(engine, retry_policy=retry_policy, schema=schema),
             import_limits=import_limits,
             purge_batch_size=purge_batch_size,
         )
@@ -105,10 +136,12 @@ class PersistentSessionService(SessionService):
         retry_policy: RetryPolicy | None = None,
         import_limits: ImportLimits | None = None,
         purge_batch_size: int = 500,
+        schema: str | None = None,
     ) -> Self:
-        """Open a service on the engine the caller's ``sessionmaker`` is bound to."""
+        """Open a service on the engine the caller's ``sessionmaker`` is bound to
+        (in ``schema`` when given, as :meth:`from_engine`)."""
         return cls(
-            Database.from_sessionmaker(factory, retry_policy=retry_policy),
+            Database.from_sessionmaker(factory, retry_policy=retry_policy, schema=schema),
             import_limits=import_limits,
             purge_batch_size=purge_batch_size,
         )
@@ -159,14 +192,28 @@ class PersistentSessionService(SessionService):
         limit: int = 50,
         offset: int = 0,
         actor_name: str | None = None,
-    ) -> builtins.list[Session]:
-        return self._sessions.list_all(
-            limit=input_rules.check_limit(limit, minimum=1),
-            offset=input_rules.check_count("offset", offset),
-            actor_name=input_rules.check_optional_text(
-                "actor_name", actor_name, max_length=input_rules.MAX_ACTOR_NAME_LENGTH
-            ),
+        order_by: SessionOrder = "created_at",
+        cursor: str | None = None,
+    ) -> SessionPage:
+        limit = input_rules.check_limit(limit, minimum=1)
+        offset = input_rules.check_count("offset", offset)
+        actor_name = input_rules.check_optional_text(
+            "actor_name", actor_name, max_length=input_rules.MAX_ACTOR_NAME_LENGTH
         )
+        order_by = input_rules.check_order(order_by)
+        after = (
+            None
+            if cursor is None
+            else decode_cursor(cursor, order_by=order_by, actor_name=actor_name)
+        )
+        # One row more than asked tells whether a next page exists without a count query.
+        found = self._sessions.list_page(
+            limit=limit + 1, offset=offset, actor_name=actor_name, order_by=order_by, after=after
+        )
+        if len(found) <= limit:
+            return SessionPage(found)
+        page = found[:limit]
+        return SessionPage(page, encode_cursor(page[-1], order_by=order_by, actor_name=actor_name))
 
     def delete(self, session_id: str) -> bool:
         return self._sessions.delete(input_rules.check_session_id(session_id))
@@ -198,21 +245,89 @@ class PersistentSessionService(SessionService):
             ),
         )
 
+    def append_messages(
+        self,
+        session_id: str,
+        messages: Iterable[NewMessage | Mapping[str, Any]],
+        *,
+        expected_sequence: int | None = None,
+    ) -> builtins.list[SessionMessage]:
+        session_id = input_rules.check_session_id(session_id)
+        expected_sequence = input_rules.check_optional_count(
+            "expected_sequence", expected_sequence, maximum=input_rules.MAX_SEQUENCE
+        )
+        if isinstance(messages, str | bytes | Mapping) or not isinstance(messages, Iterable):
+            raise InvalidSessionDataError(
+                f"messages must be an iterable of messages, got {type(messages).__name__}"
+            )
+        drafts = [input_rules.check_new_message(i, item) for i, item in enumerate(messages)]
+        if not drafts:
+            return self._check_empty_batch(session_id, expected_sequence)
+        return self._messages.append_many(
+            session_id=session_id,
+            drafts=drafts,
+            message_ids=[_new_id() for _ in drafts],
+            created_at=_now(),
+            expected_sequence=expected_sequence,
+        )
+
+    def _check_empty_batch(
+        self, session_id: str, expected_sequence: int | None
+    ) -> builtins.list[SessionMessage]:
+        """An empty batch stores nothing, but fails as a non-empty one would."""
+        session = self._sessions.get_by_id(session_id)
+        if session is None:
+            raise SessionNotFoundError(session_id)
+        if expected_sequence is not None and expected_sequence != session.message_count:
+            raise SequenceConflictError(session_id, expected_sequence, session.message_count)
+        return []
+
     def get_messages(
         self,
         session_id: str,
         *,
         limit: int | None = None,
         offset: int = 0,
+        after_sequence: int | None = None,
+        before_sequence: int | None = None,
+        last: int | None = None,
     ) -> builtins.list[SessionMessage]:
         session_id = input_rules.check_session_id(session_id)
         limit = None if limit is None else input_rules.check_limit(limit, minimum=0)
         offset = input_rules.check_count("offset", offset)
-        if limit is None and offset == 0:
+        after_sequence = input_rules.check_optional_count(
+            "after_sequence", after_sequence, maximum=input_rules.MAX_SEQUENCE
+        )
+        before_sequence = input_rules.check_optional_count(
+            "before_sequence", before_sequence, maximum=input_rules.MAX_SEQUENCE
+        )
+        if last is not None:
+            last = input_rules.check_count("last", last, maximum=input_rules.MAX_SEQUENCE)
+            if last < 1:
+                raise InvalidSessionDataError(f"last must be at least 1, got {last}")
+            if limit is not None or offset:
+                raise InvalidSessionDataError(
+                    "last cannot be combined with limit or offset: last=N already picks the "
+                    "window (page further back with before_sequence)"
+                )
+        if (limit, offset, after_sequence, before_sequence, last) == (None, 0, None, None, None):
             history = self._sessions.get_with_messages(session_id)
             return [] if history is None else sequence_rules.check_history(*history)
-        messages = self._messages.get_for_session(session_id, limit=limit, offset=offset)
-        sequence_rules.check_page(session_id, messages, first=offset)
+        messages = self._messages.get_for_session(
+            session_id,
+            limit=last if last is not None else limit,
+            offset=offset,
+            after_sequence=after_sequence,
+            before_sequence=before_sequence,
+            latest=last is not None,
+        )
+        if messages:
+            # A window's first sequence is whatever it is; a range's is fixed by its bounds.
+            if last is not None:
+                first = messages[0].sequence
+            else:
+                first = offset if after_sequence is None else after_sequence + 1 + offset
+            sequence_rules.check_page(session_id, messages, first=first)
         return messages
 
     def export_session(
@@ -229,9 +344,35 @@ class PersistentSessionService(SessionService):
             signing_key=input_rules.check_signing_key(signing_key),
         )
 
-    def import_session(
-        self, document: ExportDocument | str | bytes, *, signing_key: bytes | None = None
+    def export_session_to_file(
+        self, session_id: str, file: WritableFile, *, signing_key: bytes | None = None
+    ) -> str:
+        session_id = input_rules.check_session_id(session_id)
+        signing_key = input_rules.check_signing_key(signing_key)
+        with self._sessions.read_history(session_id) as (session, messages):
+            return write_export_document(
+                session, messages, file, exported_at=_now(), signing_key=signing_key
+            )
+
+    def import_session_from_file(
+        self, file: ReadableFile, *, signing_key: bytes | None = None
     ) -> Session:
+        session, messages = read_export_stream(
+            file,
+            limits=self._import_limits,
+            new_id=_new_id,
+            signing_key=input_rules.check_signing_key(signing_key),
+        )
+        return self._sessions.create_streaming(session, messages)
+
+    def import_session(
+        self,
+        document: ExportDocument | str | bytes | ReadableFile,
+        *,
+        signing_key: bytes | None = None,
+    ) -> Session:
+        if hasattr(document, "read"):
+            return self.import_session_from_file(document, signing_key=signing_key)
         session, messages = read_export_document(
             document,
             limits=self._import_limits,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 from sqlalchemy import CursorResult, RowMapping
@@ -19,6 +19,18 @@ def sessions_from_result(result: CursorResult[Any]) -> list[Session]:
 
 def messages_from_result(result: CursorResult[Any], session_id: str) -> list[SessionMessage]:
     return _decode_all(result, message_from_row, f"a stored message of session {session_id!r}")
+
+
+def iter_messages(result: CursorResult[Any], session_id: str) -> Iterator[SessionMessage]:
+    """Decode rows one at a time, for histories read as a stream."""
+    for row in result.mappings():
+        try:
+            yield message_from_row(row)
+        except (ValueError, TypeError) as error:
+            raise SessionIntegrityError(
+                f"a stored message of session {session_id!r} cannot be decoded "
+                f"({type(error).__name__})"
+            ) from error
 
 
 def _decode_all(result: CursorResult[Any], decode: Callable[[RowMapping], T], what: str) -> list[T]:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, insert, select, update
+from sqlalchemy import Connection, Select, bindparam, func, insert, select, update
 
 from cleveragents.domain.errors import SequenceConflictError, SessionNotFoundError
-from cleveragents.domain.session import SessionMessage
+from cleveragents.domain.session import NewMessage, SessionMessage
 from cleveragents.infrastructure.database.entity_mapping import (
     message_from_row,
     message_row,
@@ -24,7 +26,8 @@ _BUMP_MESSAGE_COUNT = (
     update(sessions)
     .where(sessions.c.id == bindparam("session_id"))
     .values(
-        message_count=sessions.c.message_count + 1,
+        message_count=sessions.c.message_count
+        + bindparam("added", type_=sessions.c.message_count.type),
         updated_at=bindparam("now", type_=sessions.c.updated_at.type),
     )
 )
@@ -39,6 +42,11 @@ _BUMP_IF_NEXT_IS = _BUMP_MESSAGE_COUNT.where(
 )
 _TAKE_EXPECTED_SEQUENCE = _BUMP_IF_NEXT_IS.returning(sessions.c.message_count)
 _SELECT_MESSAGE = select(session_messages).where(session_messages.c.id == bindparam("message_id"))
+_SELECT_MESSAGES_BY_ID = (
+    select(session_messages)
+    .where(session_messages.c.id.in_(bindparam("message_ids", expanding=True)))
+    .order_by(session_messages.c.sequence)
+)
 _INSERT_MESSAGE = insert(session_messages)
 _COUNT_MESSAGES = select(func.count()).where(
     session_messages.c.session_id == bindparam("session_id")
@@ -74,18 +82,14 @@ class SessionMessageRepository(Repository):
             "message_id": message_id,
             "now": created_at,
             "expected_sequence": expected_sequence,
+            "added": 1,
         }
         with self._database.transaction(write=True) as connection:
             if is_retry():
                 earlier = connection.execute(_SELECT_MESSAGE, parameters).mappings().first()
                 if earlier is not None:
                     return message_from_row(earlier)
-            count = self._take_next_sequence(connection, parameters)
-            if count is None:
-                actual = connection.execute(_READ_MESSAGE_COUNT, parameters).scalar()
-                if actual is None:
-                    raise SessionNotFoundError(session_id)
-                raise SequenceConflictError(session_id, expected_sequence, actual)
+            count = self._take_sequences(connection, parameters)
             message = SessionMessage(
                 id=message_id,
                 session_id=session_id,
@@ -99,18 +103,82 @@ class SessionMessageRepository(Repository):
             connection.execute(_INSERT_MESSAGE, message_row(message))
         return message
 
+    @database_retry
+    def append_many(
+        self,
+        *,
+        session_id: str,
+        drafts: Sequence[NewMessage],
+        message_ids: Sequence[str],
+        created_at: datetime,
+        expected_sequence: int | None = None,
+    ) -> list[SessionMessage]:
+        """Store checked drafts at contiguous sequences after the session's last message.
+
+        One counter update takes all the sequences at once, then one multi-row insert stores
+        the messages, so a batch costs two statements however many messages it holds.
+
+        Raises:
+            SessionNotFoundError: no session has that id.
+            SequenceConflictError: the next sequence is not ``expected_sequence``.
+        """
+        parameters = {
+            "session_id": session_id,
+            "now": created_at,
+            "expected_sequence": expected_sequence,
+            "added": len(drafts),
+        }
+        with self._database.transaction(write=True) as connection:
+            if is_retry():
+                earlier = connection.execute(
+                    _SELECT_MESSAGES_BY_ID, {"message_ids": list(message_ids)}
+                )
+                stored = messages_from_result(earlier, session_id)
+                if stored:
+                    return stored
+            count = self._take_sequences(connection, parameters)
+            first = count - len(drafts)
+            messages = [
+                SessionMessage(
+                    id=message_id,
+                    session_id=session_id,
+                    sequence=first + index,
+                    role=draft.role,
+                    content=draft.content,
+                    metadata=draft.metadata or {},
+                    token_count=draft.token_count,
+                    created_at=created_at,
+                )
+                for index, (draft, message_id) in enumerate(zip(drafts, message_ids, strict=True))
+            ]
+            connection.execute(_INSERT_MESSAGE, [message_row(message) for message in messages])
+        return messages
+
     @staticmethod
-    def _take_next_sequence(connection: Connection, parameters: dict[str, Any]) -> int | None:
-        """The new ``message_count`` after taking a sequence, or ``None`` if none was taken."""
+    def _take_sequences(connection: Connection, parameters: dict[str, Any]) -> int:
+        """Add ``added`` to the session's counter and return the new ``message_count``.
+
+        Raises:
+            SessionNotFoundError: no session has that id.
+            SequenceConflictError: ``expected_sequence`` was given and is not the counter.
+        """
         conditional = parameters["expected_sequence"] is not None
+        count: int | None
         if connection.dialect.update_returning:
             statement = _TAKE_EXPECTED_SEQUENCE if conditional else _TAKE_NEXT_SEQUENCE
-            count: int | None = connection.execute(statement, parameters).scalar()
-            return count
-        bump = _BUMP_IF_NEXT_IS if conditional else _BUMP_MESSAGE_COUNT
-        if connection.execute(bump, parameters).rowcount == 0:
-            return None
-        return int(connection.execute(_READ_MESSAGE_COUNT, parameters).scalar_one())
+            count = connection.execute(statement, parameters).scalar()
+        else:
+            bump = _BUMP_IF_NEXT_IS if conditional else _BUMP_MESSAGE_COUNT
+            taken = connection.execute(bump, parameters).rowcount > 0
+            count = connection.execute(_READ_MESSAGE_COUNT, parameters).scalar() if taken else None
+        if count is not None:
+            return int(count)
+        actual = connection.execute(_READ_MESSAGE_COUNT, parameters).scalar()
+        if actual is None:
+            raise SessionNotFoundError(parameters["session_id"])
+        raise SequenceConflictError(
+            parameters["session_id"], parameters["expected_sequence"], actual
+        )
 
     @database_retry
     def get_for_session(
@@ -119,21 +187,58 @@ class SessionMessageRepository(Repository):
         *,
         limit: int | None = None,
         offset: int = 0,
+        after_sequence: int | None = None,
+        before_sequence: int | None = None,
+        latest: bool = False,
     ) -> list[SessionMessage]:
-        """A page of messages in ascending sequence."""
-        statement = (
-            select(session_messages)
-            .where(session_messages.c.session_id == session_id)
-            .order_by(session_messages.c.sequence)
+        """A range of messages in ascending sequence.
+
+        ``latest`` takes the ``limit`` highest sequences of the range instead of the lowest,
+        walking the ``(session_id, sequence)`` index backwards, and still returns them
+        oldest first.
+        """
+        statement = _range_statement(
+            limited=limit is not None,
+            offset=offset > 0,
+            after=after_sequence is not None,
+            before=before_sequence is not None,
+            latest=latest,
         )
-        if limit is not None:
-            statement = statement.limit(limit)
-        if offset:
-            statement = statement.offset(offset)
+        parameters = {
+            "session_id": session_id,
+            "limit": limit,
+            "offset": offset,
+            "after_sequence": after_sequence,
+            "before_sequence": before_sequence,
+        }
         with self._database.transaction(write=False) as connection:
-            return messages_from_result(connection.execute(statement), session_id)
+            messages = messages_from_result(connection.execute(statement, parameters), session_id)
+        if latest:
+            messages.reverse()
+        return messages
 
     @database_retry
     def count_for_session(self, session_id: str) -> int:
         with self._database.transaction(write=False) as connection:
             return int(connection.execute(_COUNT_MESSAGES, {"session_id": session_id}).scalar_one())
+
+
+@cache
+def _range_statement(
+    *, limited: bool, offset: bool, after: bool, before: bool, latest: bool
+) -> Select[Any]:
+    """One statement per shape of range query, built once, so each call only binds values."""
+    sequence = session_messages.c.sequence
+    statement = select(session_messages).where(
+        session_messages.c.session_id == bindparam("session_id")
+    )
+    if after:
+        statement = statement.where(sequence > bindparam("after_sequence"))
+    if before:
+        statement = statement.where(sequence < bindparam("before_sequence"))
+    statement = statement.order_by(sequence.desc() if latest else sequence)
+    if limited:
+        statement = statement.limit(bindparam("limit"))
+    if offset:
+        statement = statement.offset(bindparam("offset"))
+    return statement

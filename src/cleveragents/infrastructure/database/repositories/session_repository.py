@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
+from functools import cache
+from itertools import islice
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, insert, select, update
+from sqlalchemy import Select, and_, bindparam, delete, func, insert, or_, select, update
 
-from cleveragents.domain.errors import CommitOutcomeUnknownError, InvalidSessionDataError
-from cleveragents.domain.session import ActorStatistics, Session, SessionMessage
+from cleveragents.domain.errors import (
+    CommitOutcomeUnknownError,
+    InvalidSessionDataError,
+    SessionNotFoundError,
+)
+from cleveragents.domain.session import ActorStatistics, Session, SessionMessage, SessionOrder
 from cleveragents.infrastructure.database.entity_mapping import (
+    iter_messages,
     message_row,
     messages_from_result,
     session_from_row,
@@ -45,7 +53,8 @@ _STATISTICS_BY_ACTOR = (
     .order_by(sessions.c.actor_name)
 )
 _DELETE_SESSION = delete(sessions).where(sessions.c.id == bindparam("session_id"))
-_NEWEST_FIRST = (sessions.c.created_at.desc(), sessions.c.id.desc())
+# Rows a streamed read holds in memory at a time, and messages per insert of a streamed write.
+STREAM_BATCH_SIZE = 1000
 # Bounding the old totals keeps the sums inside BIGINT; SQLite would otherwise turn an
 # overflowing sum into a float without complaint.
 MAX_TOKEN_TOTAL = 2**63 - 1
@@ -105,16 +114,66 @@ class SessionRepository(Repository):
             )
         return found[0], messages
 
+    @contextmanager
+    def read_history(self, session_id: str) -> Iterator[tuple[Session, Iterator[SessionMessage]]]:
+        """The session and an iterator over its messages, streamed from one snapshot.
+
+        Rows arrive in batches of ``STREAM_BATCH_SIZE`` while the block runs, so a history of
+        any length is never held whole. Not retried: the caller may have consumed part of it.
+
+        Raises:
+            SessionNotFoundError: no session has that id.
+        """
+        with self._database.transaction(write=False, snapshot=True) as connection:
+            found = sessions_from_result(
+                connection.execute(_SELECT_SESSION, {"session_id": session_id})
+            )
+            if not found:
+                raise SessionNotFoundError(session_id)
+            rows = connection.execute(
+                _SELECT_MESSAGES,
+                {"session_id": session_id},
+                execution_options={"yield_per": STREAM_BATCH_SIZE},
+            )
+            yield found[0], iter_messages(rows, session_id)
+
+    def create_streaming(self, session: Session, messages: Iterable[SessionMessage]) -> Session:
+        """Insert the session, then its messages in batches, all in one transaction.
+
+        The iterable may raise at any point (a document found faulty half way): the whole
+        transaction rolls back and nothing is stored. Not retried: the messages cannot be
+        read a second time.
+        """
+        with self._database.transaction(write=True) as connection:
+            connection.execute(_INSERT_SESSION, session_row(session))
+            remaining = iter(messages)
+            while batch := [message_row(m) for m in islice(remaining, STREAM_BATCH_SIZE)]:
+                connection.execute(_INSERT_MESSAGES, batch)
+        return session
+
     @database_retry
-    def list_all(
-        self, *, limit: int, offset: int = 0, actor_name: str | None = None
+    def list_page(
+        self,
+        *,
+        limit: int,
+        offset: int = 0,
+        actor_name: str | None = None,
+        order_by: SessionOrder = "created_at",
+        after: tuple[datetime, str] | None = None,
     ) -> list[Session]:
-        """A page of sessions, newest first, ties broken by id."""
-        statement = select(sessions).order_by(*_NEWEST_FIRST).limit(limit).offset(offset)
-        if actor_name is not None:
-            statement = statement.where(sessions.c.actor_name == actor_name)
+        """Up to ``limit`` sessions, newest first by ``order_by``, ties broken by id.
+
+        ``after`` is the ``(order_by value, id)`` of the last session of the previous page:
+        the page starts right after it, through the index, however deep it lies.
+        """
+        statement = _page_statement(
+            order_by, actor=actor_name is not None, after=after is not None, offset=offset > 0
+        )
+        parameters: dict[str, Any] = {"limit": limit, "offset": offset, "actor_name": actor_name}
+        if after is not None:
+            parameters["after_value"], parameters["after_id"] = after
         with self._database.transaction(write=False) as connection:
-            return sessions_from_result(connection.execute(statement))
+            return sessions_from_result(connection.execute(statement, parameters))
 
     @database_retry
     def statistics_by_actor(self) -> list[ActorStatistics]:
@@ -213,6 +272,35 @@ class SessionRepository(Repository):
                     f"would take session {session_id!r} past {MAX_TOKEN_TOTAL} tokens"
                 )
         return session_from_row(row)
+
+
+@cache
+def _page_statement(
+    order_by: SessionOrder, *, actor: bool, after: bool, offset: bool
+) -> Select[Any]:
+    """One statement per shape of listing, built once, so each call only binds values.
+
+    The cursor condition is written as ``value <= v AND (value < v OR id < i)``: its first
+    part is a plain range every backend's planner serves from the ``(…, value, id)`` index,
+    and the second only sorts out the ties at ``v``.
+    """
+    value = sessions.c[order_by]
+    statement = select(sessions)
+    if actor:
+        statement = statement.where(sessions.c.actor_name == bindparam("actor_name"))
+    if after:
+        after_value = bindparam("after_value", type_=value.type)
+        statement = statement.where(
+            value <= after_value,
+            or_(
+                value < after_value,
+                and_(value == after_value, sessions.c.id < bindparam("after_id")),
+            ),
+        )
+    statement = statement.order_by(value.desc(), sessions.c.id.desc()).limit(bindparam("limit"))
+    if offset:
+        statement = statement.offset(bindparam("offset"))
+    return statement
 
 
 def _inactive(before: datetime, actor_name: str | None) -> list[Any]:
