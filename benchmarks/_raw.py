@@ -289,8 +289,7 @@ class RawStore:
     def latest(self, session_id: str, count: int) -> list[SessionMessage]:
         """The latest ``count`` messages, in chronological order."""
         rows = self.execute(_SELECT_LATEST, (session_id, count)).fetchall()
-        rows.reverse()
-        return [self._message(row) for row in rows]
+        return [self._message(row) for row in reversed(rows)]
 
     def history(self, session_id: str) -> list[SessionMessage]:
         """Every message of the session, in order, decoded."""
@@ -599,6 +598,6 @@ class MysqlStore(RawStore):
 
 
 def mysql_durability(execute: Any) -> dict[str, Any]:
-    names = ("innodb_flush_log_at_trx_commit", "sync_binlog", "transaction_isolation")
+    names = ("innodb_flush_log_at_trx_commit", "sync_binlog")
     row = execute("SELECT " + ", ".join(f"@@{name}" for name in names)).fetchone()
     return dict(zip(names, (str(value) for value in row), strict=True))
