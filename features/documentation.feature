@@ -23,6 +23,7 @@ Feature: The README's and the documentation site's examples work as written
       | docs/index.md                        |
       | docs/getting-started.md              |
       | docs/concepts.md                     |
+      | docs/guides/reading-history.md       |
       | docs/guides/bring-your-own-engine.md |
       | docs/guides/migrations.md            |
       | docs/guides/postgresql-mariadb.md    |
