@@ -7,7 +7,11 @@ Tests use SQLite unless ``CLEVERAGENTS_TEST_DATABASE_URL`` names another databas
 from __future__ import annotations
 
 import os
+import re
+import sys
+import tarfile
 import tempfile
+import zipfile
 from pathlib import Path
 
 import nox
@@ -17,14 +21,17 @@ nox.options.reuse_venv = "yes"
 nox.options.sessions = [
     "lint",
     "typecheck",
+    "docs",
     "tests",
     "integration",
     "migrations",
+    "package",
     "benchmark",
     "coverage_report",
 ]
 
 TEST_DATABASE_URL_VARIABLE = "CLEVERAGENTS_TEST_DATABASE_URL"
+DATABASE_URL_VARIABLE = "CLEVERAGENTS_DATABASE_URL"
 REPORTS = Path("build/test-reports")
 COVERAGE_DATA = Path("build/coverage")
 
@@ -104,9 +111,243 @@ def migrations(session: nox.Session) -> None:
         session.run("alembic", "current", env=env)
 
 
+PACKAGE_EXTRAS = ("postgresql", "mysql", "cli")
+PACKAGED_MIGRATIONS = "cleveragents/infrastructure/database/migrations"
+
+
+def migration_files() -> list[str]:
+    """The migration files every distribution must carry, relative to ``migrations/``."""
+    versions = sorted(path.name for path in Path("migrations/versions").glob("*.py"))
+    return ["env.py", "script.py.mako", *(f"versions/{name}" for name in versions)]
+
+
+def source_version() -> str:
+    """The version as written in its one place, ``cleveragents.__version__``."""
+    text = Path("src/cleveragents/__init__.py").read_text(encoding="utf-8")
+    found = re.search(r'^__version__ = "([^"]+)"$', text, re.MULTILINE)
+    if found is None:
+        raise RuntimeError("src/cleveragents/__init__.py does not set __version__")
+    return found.group(1)
+
+
+def require(session: nox.Session, holds: bool, problem: str) -> None:
+    """Fail the session with ``problem`` unless ``holds``."""
+    if not holds:
+        session.error(f"package check failed: {problem}")
+
+
+def missing_and_stray(names: list[str], required: list[str]) -> tuple[list[str], list[str]]:
+    """Required names absent from an archive, and bytecode or databases that slipped in."""
+    present = set(names)
+    missing = [name for name in required if name not in present]
+    stray = [
+        name
+        for name in names
+        if "__pycache__" in name or name.endswith((".pyc", ".db", ".db-wal", ".db-shm"))
+    ]
+    return missing, stray
+
+
+def check_wheel(session: nox.Session, wheel: Path, version: str) -> None:
+    """The wheel holds the package, its type marker, every migration and the right metadata."""
+    with zipfile.ZipFile(wheel) as archive:
+        names = archive.namelist()
+        metadata_name = f"cleveragents_core-{version}.dist-info/METADATA"
+        require(session, metadata_name in names, f"{wheel.name} has no {metadata_name}")
+        metadata = archive.read(metadata_name).decode()
+    required = [
+        "cleveragents/__init__.py",
+        "cleveragents/py.typed",
+        "cleveragents/demo.py",
+        "cleveragents/cli/app.py",
+        *(f"{PACKAGED_MIGRATIONS}/{name}" for name in migration_files()),
+    ]
+    missing, stray = missing_and_stray(names, required)
+    require(session, not missing, f"{wheel.name} lacks {missing}")
+    require(session, not stray, f"{wheel.name} holds build leftovers {stray}")
+    fields = [line.split(": ", 1) for line in metadata.splitlines() if ": " in line]
+    extras = {value for key, value in fields if key == "Provides-Extra"}
+    absent = sorted(set(PACKAGE_EXTRAS) - extras)
+    require(session, not absent, f"{wheel.name} does not offer the extras {absent}")
+    require(
+        session,
+        ["Version", version] in fields,
+        f"{wheel.name} metadata does not give version {version}",
+    )
+    session.log(f"{wheel.name}: {len(names)} files, migrations, py.typed and extras present")
+
+
+def check_sdist(session: nox.Session, sdist: Path, version: str) -> None:
+    """The sdist holds the sources, migrations, Alembic settings and the documents."""
+    top = f"cleveragents_core-{version}"
+    with tarfile.open(sdist) as archive:
+        names = [name.removeprefix(f"{top}/") for name in archive.getnames()]
+    required = [
+        "PKG-INFO",
+        "pyproject.toml",
+        "README.md",
+        "CHANGELOG.md",
+        "alembic.ini",
+        "src/cleveragents/__init__.py",
+        "src/cleveragents/py.typed",
+        *(f"migrations/{name}" for name in migration_files()),
+    ]
+    missing, stray = missing_and_stray(names, required)
+    require(session, not missing, f"{sdist.name} lacks {missing}")
+    require(session, not stray, f"{sdist.name} holds build leftovers {stray}")
+    session.log(f"{sdist.name}: {len(names)} entries, sources, migrations and documents present")
+
+
+class FreshEnvironment:
+    """A virtual environment outside the checkout, run from a directory outside it too."""
+
+    def __init__(self, session: nox.Session, location: Path, work: Path) -> None:
+        self.session, self.location, self.work = session, location, work
+        scripts = self.location / ("Scripts" if sys.platform == "win32" else "bin")
+        self.python = scripts / "python"
+        self.command = scripts / "cleveragents"
+        python = Path(session.bin) / "python"
+        session.run("uv", "venv", "--quiet", "--python", str(python), str(location))
+
+    def install(self, requirement: str) -> None:
+        self.session.run("uv", "pip", "install", "--python", str(self.python), requirement)
+
+    def run(
+        self, *arguments: str | Path, success: int = 0, env: dict[str, str] | None = None
+    ) -> str:
+        """Run a program of this environment; return what it printed (stdout and stderr)."""
+        environment: dict[str, str | None] = {
+            "PYTHONPATH": None,
+            "VIRTUAL_ENV": str(self.location),
+            DATABASE_URL_VARIABLE: None,
+            **(env or {}),
+        }
+        with self.session.chdir(self.work):
+            output = self.session.run(
+                *(str(argument) for argument in arguments),
+                env=environment,
+                silent=True,
+                success_codes=[success],
+                external=True,
+            )
+        assert isinstance(output, str)
+        for line in output.splitlines():
+            self.session.log(f"  | {line}")
+        return output
+
+    def check_imports_from_itself(self, *modules: str) -> None:
+        """``cleveragents`` (and ``modules``) load from this environment, not the checkout."""
+        names = ", ".join(("cleveragents", *modules))
+        location = self.run(
+            self.python, "-c", f"import {names}; print(cleveragents.__file__)"
+        ).strip()
+        require(
+            self.session,
+            Path(location).resolve().is_relative_to(self.location.resolve()),
+            f"cleveragents was imported from {location}, not from {self.location}",
+        )
+
+
+def check_cli_database(session: nox.Session, environment: FreshEnvironment, url: str) -> None:
+    """``cleveragents db upgrade`` then ``db check`` on ``url``, given as the environment's."""
+    upgraded = environment.run(
+        environment.command, "db", "upgrade", env={DATABASE_URL_VARIABLE: url}
+    )
+    require(session, "is at revision" in upgraded, f"db upgrade printed {upgraded!r}")
+    checked = environment.run(environment.command, "db", "check", env={DATABASE_URL_VARIABLE: url})
+    require(session, "up to date" in checked, f"db check printed {checked!r}")
+
+
+@nox.session
+def package(session: nox.Session) -> None:
+    """Build the sdist and wheel, check what they hold, install each in a fresh venv and use it.
+
+    The wheel (built from the sdist) gets the extras and runs the demo, ``cleveragents
+    --version`` and ``cleveragents db upgrade``/``db check`` on SQLite and on
+    ``CLEVERAGENTS_TEST_DATABASE_URL`` when set; the sdist, installed alone, upgrades a SQLite
+    file. Everything runs outside the checkout, so nothing comes from the source tree.
+    """
+    session.install("build[uv]>=1.2")
+    version = source_version()
+    with tempfile.TemporaryDirectory(prefix="cleveragents-package-") as directory:
+        scratch = Path(directory)
+        dist = scratch / "dist"
+        # With no --sdist/--wheel, build makes the sdist and then the wheel from the sdist.
+        session.run("python", "-m", "build", "--installer=uv", f"--outdir={dist}", ".")
+        wheels, sdists = sorted(dist.glob("*.whl")), sorted(dist.glob("*.tar.gz"))
+        require(session, len(wheels) == 1 and len(sdists) == 1, f"built {wheels + sdists}")
+        wheel, sdist = wheels[0], sdists[0]
+        require(
+            session,
+            wheel.name == f"cleveragents_core-{version}-py3-none-any.whl"
+            and sdist.name == f"cleveragents_core-{version}.tar.gz",
+            f"{wheel.name} and {sdist.name} do not carry version {version}",
+        )
+        check_wheel(session, wheel, version)
+        check_sdist(session, sdist, version)
+
+        work = scratch / "work"
+        work.mkdir()
+        full = FreshEnvironment(session, scratch / "venv-wheel", work)
+        full.install(f"{wheel}[{','.join(PACKAGE_EXTRAS)}]")
+        full.check_imports_from_itself("typer", "rich", "psycopg", "pymysql")
+        reported = full.run(
+            full.python,
+            "-c",
+            "import importlib.metadata, cleveragents; "
+            "print(cleveragents.__version__, importlib.metadata.version('cleveragents-core'))",
+        ).split()
+        require(session, reported == [version, version], f"installed versions {reported}")
+        printed = full.run(full.command, "--version").strip()
+        require(
+            session,
+            printed == f"cleveragents-core {version}",
+            f"cleveragents --version printed {printed!r}",
+        )
+
+        data_home = scratch / "data"
+        tour = full.run(
+            full.python, "-m", "cleveragents.demo", env={"XDG_DATA_HOME": str(data_home)}
+        )
+        demo_database = data_home / "cleveragents" / "sessions.db"
+        require(session, demo_database.is_file(), f"the demo wrote no {demo_database}")
+        require(session, "same contents: True" in tour, "the demo's imported copy differs")
+
+        check_cli_database(session, full, f"sqlite:///{scratch / 'cli.db'}")
+        shared_url = os.environ.get(TEST_DATABASE_URL_VARIABLE)
+        if shared_url:
+            check_cli_database(session, full, shared_url)
+
+        core = FreshEnvironment(session, scratch / "venv-sdist", work)
+        core.install(str(sdist))
+        core.check_imports_from_itself()
+        revision = core.run(
+            core.python,
+            "-c",
+            "import sys; from cleveragents.infrastructure.database import "
+            "current_revision, head_revision, upgrade_database; "
+            "upgrade_database(sys.argv[1]); "
+            "assert current_revision(sys.argv[1]) == head_revision(); "
+            "print(current_revision(sys.argv[1]))",
+            f"sqlite:///{scratch / 'sdist.db'}",
+        ).strip()
+        require(session, bool(revision), "the sdist's upgrade_database left no revision")
+        hint = core.run(core.python, "-m", "cleveragents", success=1)
+        require(
+            session,
+            "cleveragents-core[cli]" in hint,
+            f"python -m cleveragents without the cli extra printed {hint!r}",
+        )
+    session.log(f"cleveragents-core {version}: wheel and sdist built, checked and run")
+
+
 @nox.session
 def benchmark(session: nox.Session) -> None:
-    """ASV benchmarks, quick mode, in this session's environment (no builds from history)."""
+    """ASV benchmarks, quick mode, in this session's environment (no builds from history).
+
+    The 100,000-row fixtures run at a tenth of their size here (``CLEVERAGENTS_BENCHMARK_SCALE``,
+    set it to 1 for the sizes docs/performance.md reports).
+    """
     session.install("-e", ".[benchmark]")
     session.run("asv", "machine", "--yes")
     session.run(
@@ -117,7 +358,28 @@ def benchmark(session: nox.Session) -> None:
         "--quick",
         "--show-stderr",
         *session.posargs,
+        env={"CLEVERAGENTS_BENCHMARK_SCALE": os.environ.get("CLEVERAGENTS_BENCHMARK_SCALE", "0.1")},
     )
+
+
+@nox.session
+def compare_peers(session: nox.Session) -> None:
+    """This library beside the session stores of Google ADK and the OpenAI Agents SDK.
+
+    Not a default session: it installs the peers in its own environment and writes
+    build/peers/peers.md. The PostgreSQL half uses CLEVERAGENTS_PEERS_DATABASE_URL (default
+    postgresql://postgres@127.0.0.1:5432/cleveragents_peers, created if missing) and is skipped,
+    saying why, when the server cannot be reached. ``-- --quick`` checks the harness only.
+    """
+    session.install(
+        "-e",
+        ".[postgresql]",
+        "google-adk",
+        "openai-agents[sqlalchemy]",
+        "aiosqlite",
+        "asyncpg",
+    )
+    session.run("python", "-m", "benchmarks.peers", *session.posargs)
 
 
 @nox.session(requires=["tests", "integration"])
@@ -127,3 +389,11 @@ def coverage_report(session: nox.Session) -> None:
     session.run("coverage", "combine")
     session.run("coverage", "xml", "--fail-under=0")
     session.run("coverage", "report")
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """The documentation site into build/site; any warning (a broken link, a bad docstring)
+    fails the build."""
+    session.install("-e", ".[docs]")
+    session.run("mkdocs", "build", "--strict", "--site-dir", "build/site", *session.posargs)
