@@ -70,6 +70,7 @@ Feature: Streaming a session to and from a file
       | text follows the document             | InvalidExportDocumentError  | extra data after the document        |
       | it is not UTF-8                       | InvalidExportDocumentError  | not UTF-8                            |
       | messages is an object                 | InvalidExportDocumentError  | messages must be a list              |
+      | message 30's metadata has a lone surrogate | InvalidExportDocumentError | messages[30].metadata is not JSON-serialisable |
 
   Scenario: A stream over the importer's limits is refused part way and nothing is kept
     Given an importer that accepts at most 100 messages per document

@@ -132,6 +132,9 @@ def when_damage(context: Context, fault: str) -> None:
         data = text.rstrip().rstrip("}").encode("utf-8") + b',"checksum":"00"}'
     elif fault == "text follows the document":
         data += b'{"again": true}'
+    elif fault == "message 30's metadata has a lone surrogate":
+        lines[31] = lines[31].replace('"metadata":{"index":30}', '"metadata":{"index":"\\ud800"}')
+        data = "\n".join(lines).encode("utf-8")
     elif fault == "it is not UTF-8":
         data = data.replace("héllo".encode(), b"h\xe9llo", 1)
     else:

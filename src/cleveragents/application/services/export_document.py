@@ -145,7 +145,7 @@ def read_export_document(
     document: dict[str, Any] | str | bytes,
     *,
     limits: ImportLimits,
-    new_id: Callable[[], str],
+    new_ids: Callable[[int], list[str]],
     signing_key: bytes | None = None,
 ) -> tuple[Session, list[SessionMessage]]:
     """Check a document whole and return the session and messages it holds, under new ids.
@@ -166,9 +166,11 @@ def read_export_document(
             f"export document has {len(messages_field)} messages; the limit is "
             f"{limits.max_messages}"
         )
-    session = read_session(parsed["session"], new_id(), message_count=len(messages_field))
+    session_id, *message_ids = new_ids(len(messages_field) + 1)
+    session = read_session(parsed["session"], session_id, message_count=len(messages_field))
     messages = [
-        read_message(raw, index, session.id, new_id()) for index, raw in enumerate(messages_field)
+        read_message(raw, index, session.id, message_id)
+        for index, (raw, message_id) in enumerate(zip(messages_field, message_ids, strict=True))
     ]
     _check_checksum(parsed)
     if signing_key is not None:
@@ -274,8 +276,36 @@ def check_schema_version(version: object) -> None:
 
 
 def _check_checksum(document: dict[str, Any]) -> None:
-    # Every key and value was checked above, so the payload is plain JSON data by now.
-    check_checksum(document["checksum"], payload_checksum(document))
+    try:
+        actual = payload_checksum(document)
+    except (TypeError, ValueError, UnicodeEncodeError, RecursionError):
+        for index, raw in enumerate(document["messages"]):
+            explain_unencodable_message(raw, index)
+        raise InvalidExportDocumentError(
+            "export document holds a value that JSON cannot carry"
+        ) from None
+    check_checksum(document["checksum"], actual)
+
+
+def canonical_message(raw: dict[str, Any], index: int) -> bytes:
+    """The canonical encoding of one message that :func:`read_message` accepted."""
+    try:
+        return canonical_json(raw)
+    except (TypeError, ValueError, UnicodeEncodeError, RecursionError):
+        explain_unencodable_message(raw, index)
+        raise InvalidExportDocumentError(
+            f"export document field messages[{index}] holds a value that JSON cannot carry"
+        ) from None
+
+
+def explain_unencodable_message(raw: dict[str, Any], index: int) -> None:
+    """Raise the precise error for a message whose metadata JSON cannot carry, if it is that.
+
+    Message metadata is only type-checked on the way in (a full round trip per message would
+    double an import's cost); the canonical encoding that the checksum needs anyway catches
+    the rest, and this names the culprit.
+    """
+    _field(input_rules.check_metadata, f"messages[{index}].metadata", raw["metadata"])
 
 
 def check_checksum(declared: str, actual: str) -> None:
@@ -358,7 +388,7 @@ def read_message(raw: object, index: int, session_id: str, message_id: str) -> S
             max_length=input_rules.MAX_CONTENT_LENGTH,
             allow_blank=True,
         ),
-        metadata=_field(input_rules.check_metadata, f"{where}.metadata", fields["metadata"]),
+        metadata=_read_message_metadata(f"{where}.metadata", fields["metadata"]),
         token_count=_field(
             input_rules.check_optional_count,
             f"{where}.token_count",
@@ -367,6 +397,14 @@ def read_message(raw: object, index: int, session_id: str, message_id: str) -> S
         ),
         created_at=_read_timestamp(f"{where}.created_at", fields["created_at"]),
     )
+
+
+def _read_message_metadata(name: str, value: object) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise InvalidExportDocumentError(
+            f"export document field {name} must be a JSON object (dict), got {type(value).__name__}"
+        )
+    return value
 
 
 def _check_keys(

@@ -28,6 +28,7 @@ from cleveragents.application.services.export_document import (
     SCHEMA_VERSION,
     ImportLimits,
     canonical_json,
+    canonical_message,
     check_checksum,
     check_message_count,
     check_schema_version,
@@ -55,6 +56,7 @@ from cleveragents.domain.session_service import ReadableFile, WritableFile
 # them to a temporary file.
 _SPOOL_IN_MEMORY = 8 * 1024 * 1024
 _WRITE_BUFFER = 64 * 1024
+_IDS_PER_REFILL = 1000
 
 
 class _PayloadDigest:
@@ -166,7 +168,7 @@ def read_export_stream(
     file: ReadableFile,
     *,
     limits: ImportLimits,
-    new_id: Callable[[], str],
+    new_ids: Callable[[int], list[str]],
     signing_key: bytes | None = None,
 ) -> tuple[Session, Iterator[SessionMessage]]:
     """Check the document's header and return its session (under a new id) and its messages.
@@ -177,72 +179,101 @@ def read_export_stream(
     back. A document whose messages come before its ``session`` or ``schema_version`` is
     handled too: its messages wait in a temporary file until the header has been read.
     """
-    reader = JsonStreamReader(
-        file,
-        max_bytes=limits.max_document_bytes,
-        decoder=json.JSONDecoder(
-            object_pairs_hook=reject_duplicate_keys, parse_constant=reject_constant
-        ),
-    )
-    fields: dict[str, Any] = {}
-    members = reader.members()
-    spooled: _SpooledMessages | None = None
-    streaming = False
-    for key in members:
-        if key in fields or (key == "messages" and spooled is not None):
+    stream = _DocumentStream(file, limits, new_ids)
+    session = stream.read_header()
+    return session, stream.messages(session, signing_key)
+
+
+class _DocumentStream:
+    """One pass over an export document file: the header first, then the messages."""
+
+    def __init__(
+        self, file: ReadableFile, limits: ImportLimits, new_ids: Callable[[int], list[str]]
+    ) -> None:
+        self._reader = JsonStreamReader(
+            file,
+            max_bytes=limits.max_document_bytes,
+            decoder=json.JSONDecoder(
+                object_pairs_hook=reject_duplicate_keys, parse_constant=reject_constant
+            ),
+        )
+        self._limits = limits
+        self._new_ids = new_ids
+        self._fields: dict[str, Any] = {}
+        self._members = self._reader.members()
+        self._raw_messages: Iterator[Any] | None = None
+        self._streaming = False
+
+    def read_header(self) -> Session:
+        """Read up to the messages (or, if they come early, the whole document)."""
+        spooled: _SpooledMessages | None = None
+        for key in self._members:
+            self._refuse_duplicate(key, messages_seen=spooled is not None)
+            if key != "messages":
+                self._fields[key] = self._reader.value()
+            elif "schema_version" in self._fields and "session" in self._fields:
+                self._streaming = True
+                self._raw_messages = _raw_messages(self._reader)
+                break
+            else:
+                spooled = _SpooledMessages(_raw_messages(self._reader), self._limits)
+                self._raw_messages = spooled.replay()
+        if "schema_version" not in self._fields:
+            raise _missing("schema_version")
+        check_schema_version(self._fields["schema_version"])
+        if self._raw_messages is None:
+            raise _missing("messages")
+        if "session" not in self._fields:
+            raise _missing("session")
+        return read_session(self._fields["session"], self._new_ids(1)[0], message_count=None)
+
+    def messages(self, session: Session, signing_key: bytes | None) -> Iterator[SessionMessage]:
+        """The checked messages; after the last, the rest of the document is checked."""
+        assert self._raw_messages is not None  # read_header found them or raised
+        digest = _PayloadDigest(signing_key)
+        count = 0
+        message_ids: list[str] = []
+        for raw in self._raw_messages:
+            if count >= self._limits.max_messages:
+                raise _too_many_messages(self._limits)
+            if not message_ids:
+                message_ids = self._new_ids(_IDS_PER_REFILL)[::-1]
+            message = read_message(raw, count, session.id, message_ids.pop())
+            digest.add_message(canonical_message(raw, count))
+            count += 1
+            yield message
+        self._read_trailer()
+        check_message_count(session.message_count, count)
+        self._fields["messages"] = []  # checked above, one by one
+        check_top_level(self._fields)
+        checksum, signature = digest.finish(self._fields["session"])
+        check_checksum(self._fields["checksum"], checksum)
+        if signature is not None:
+            check_signature(self._fields.get("signature"), signature)
+
+    def _read_trailer(self) -> None:
+        if self._streaming:
+            for key in self._members:
+                self._refuse_duplicate(key, messages_seen=True)
+                self._fields[key] = self._reader.value()
+        self._reader.finish()
+
+    def _refuse_duplicate(self, key: str, *, messages_seen: bool) -> None:
+        if key in self._fields or (key == "messages" and messages_seen):
             raise InvalidExportDocumentError(
                 f"export document is not valid JSON: duplicate key {key!r}"
             )
-        if key != "messages":
-            fields[key] = reader.value()
-        elif "schema_version" in fields and "session" in fields:
-            streaming = True
-            break
-        else:
-            spooled = _SpooledMessages(_raw_messages(reader), limits)
-    if "schema_version" not in fields:
-        raise InvalidExportDocumentError("export document lacks required field(s): schema_version")
-    check_schema_version(fields["schema_version"])
-    if streaming:
-        raw_messages = _raw_messages(reader)
-    elif spooled is not None:
-        raw_messages = spooled.replay()
-    else:
-        raise InvalidExportDocumentError("export document lacks required field(s): messages")
-    if "session" not in fields:
-        raise InvalidExportDocumentError("export document lacks required field(s): session")
-    session = read_session(fields["session"], new_id(), message_count=None)
 
-    def messages() -> Iterator[SessionMessage]:
-        digest = _PayloadDigest(signing_key)
-        count = 0
-        for raw in raw_messages:
-            if count >= limits.max_messages:
-                raise ExportDocumentTooLargeError(
-                    f"export document has more than {limits.max_messages} messages; the limit "
-                    f"is {limits.max_messages}"
-                )
-            message = read_message(raw, count, session.id, new_id())
-            digest.add_message(canonical_json(raw))
-            count += 1
-            yield message
-        if streaming:
-            for key in members:
-                if key in fields or key == "messages":
-                    raise InvalidExportDocumentError(
-                        f"export document is not valid JSON: duplicate key {key!r}"
-                    )
-                fields[key] = reader.value()
-        reader.finish()
-        check_message_count(session.message_count, count)
-        fields["messages"] = []  # checked above, one by one
-        check_top_level(fields)
-        checksum, signature = digest.finish(fields["session"])
-        check_checksum(fields["checksum"], checksum)
-        if signature is not None:
-            check_signature(fields.get("signature"), signature)
 
-    return session, messages()
+def _missing(name: str) -> InvalidExportDocumentError:
+    return InvalidExportDocumentError(f"export document lacks required field(s): {name}")
+
+
+def _too_many_messages(limits: ImportLimits) -> ExportDocumentTooLargeError:
+    return ExportDocumentTooLargeError(
+        f"export document has more than {limits.max_messages} messages; the limit is "
+        f"{limits.max_messages}"
+    )
 
 
 def _raw_messages(reader: JsonStreamReader) -> Iterator[Any]:
@@ -259,10 +290,7 @@ class _SpooledMessages:
         for count, raw in enumerate(raw_messages, start=1):
             if count > limits.max_messages:
                 self._file.close()
-                raise ExportDocumentTooLargeError(
-                    f"export document has more than {limits.max_messages} messages; the limit "
-                    f"is {limits.max_messages}"
-                )
+                raise _too_many_messages(limits)
             self._file.write(canonical_json(raw) + b"\n")
 
     def replay(self) -> Iterator[Any]:

@@ -8,8 +8,6 @@ from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Any, Self
 
-from ulid import ULID
-
 from cleveragents.application.services import input_rules, sequence_rules
 from cleveragents.application.services.export_document import (
     ImportLimits,
@@ -20,6 +18,7 @@ from cleveragents.application.services.export_stream import (
     read_export_stream,
     write_export_document,
 )
+from cleveragents.application.services.identifiers import new_id, new_ids
 from cleveragents.application.services.session_cursor import decode_cursor, encode_cursor
 from cleveragents.domain.errors import (
     InvalidSessionDataError,
@@ -48,10 +47,6 @@ from cleveragents.infrastructure.database import (
     SessionMessageRepository,
     SessionRepository,
 )
-
-
-def _new_id() -> str:
-    return str(ULID())
 
 
 def _now() -> datetime:
@@ -170,7 +165,7 @@ class PersistentSessionService(SessionService):
     ) -> Session:
         now = _now()
         session = Session(
-            id=_new_id(),
+            id=new_id(),
             actor_name=input_rules.check_text(
                 "actor_name", actor_name, max_length=input_rules.MAX_ACTOR_NAME_LENGTH
             ),
@@ -229,7 +224,7 @@ class PersistentSessionService(SessionService):
         expected_sequence: int | None = None,
     ) -> SessionMessage:
         return self._messages.append(
-            message_id=_new_id(),
+            message_id=new_id(),
             session_id=input_rules.check_session_id(session_id),
             role=input_rules.check_text("role", role, max_length=input_rules.MAX_ROLE_LENGTH),
             content=input_rules.check_text(
@@ -266,7 +261,7 @@ class PersistentSessionService(SessionService):
         return self._messages.append_many(
             session_id=session_id,
             drafts=drafts,
-            message_ids=[_new_id() for _ in drafts],
+            message_ids=new_ids(len(drafts)),
             created_at=_now(),
             expected_sequence=expected_sequence,
         )
@@ -360,7 +355,7 @@ class PersistentSessionService(SessionService):
         session, messages = read_export_stream(
             file,
             limits=self._import_limits,
-            new_id=_new_id,
+            new_ids=new_ids,
             signing_key=input_rules.check_signing_key(signing_key),
         )
         return self._sessions.create_streaming(session, messages)
@@ -376,7 +371,7 @@ class PersistentSessionService(SessionService):
         session, messages = read_export_document(
             document,
             limits=self._import_limits,
-            new_id=_new_id,
+            new_ids=new_ids,
             signing_key=input_rules.check_signing_key(signing_key),
         )
         return self._sessions.create(session, messages)
