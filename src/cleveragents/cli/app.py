@@ -16,11 +16,11 @@ import typer
 
 from cleveragents import __version__
 from cleveragents.cli.database_commands import database_app
-from cleveragents.cli.exit_codes import EXIT_CODES_HELP, reports_errors
+from cleveragents.cli.exit_codes import EXIT_CODES_HELP, BadInputError, reports_errors
 from cleveragents.cli.output import console, print_json, statistics_data, statistics_table
 from cleveragents.cli.session_commands import sessions_app
 from cleveragents.cli.settings import CliSettings, settings_of
-from cleveragents.infrastructure.database import DATABASE_URL_VARIABLE
+from cleveragents.infrastructure.database import DATABASE_SCHEMA_VARIABLE, DATABASE_URL_VARIABLE
 
 app = typer.Typer(
     help=f"Operate cleveragents session databases. {EXIT_CODES_HELP}",
@@ -51,6 +51,19 @@ def configure(
             show_default=False,
         ),
     ] = None,
+    schema: Annotated[
+        str | None,
+        typer.Option(
+            "--schema",
+            envvar=DATABASE_SCHEMA_VARIABLE,
+            help=(
+                "PostgreSQL schema holding the library's tables; default "
+                f"${DATABASE_SCHEMA_VARIABLE}, else the database's default schema."
+            ),
+            show_default=False,
+            show_envvar=False,
+        ),
+    ] = None,
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="Show the library's retry warnings.")
     ] = False,
@@ -66,7 +79,7 @@ def configure(
     ] = False,
 ) -> None:
     """Keep the global options for the subcommands."""
-    context.obj = CliSettings(database_url)
+    context.obj = CliSettings(database_url, schema or None)
     logging.getLogger("cleveragents").addHandler(
         # Retry warnings would bury the one-line error; -v shows them on stderr.
         logging.StreamHandler() if verbose else logging.NullHandler()
@@ -103,7 +116,13 @@ def demo(context: typer.Context) -> None:
     """Run the library's short tour on the chosen database."""
     from cleveragents import demo as tour
 
-    url = settings_of(context).database_url
+    settings = settings_of(context)
+    if settings.schema is not None:
+        raise BadInputError(
+            "the demo runs in the database's default schema: run it without --schema "
+            f"(or with {DATABASE_SCHEMA_VARIABLE} unset)"
+        )
+    url = settings.database_url
     previous = os.environ.get(DATABASE_URL_VARIABLE)
     if url:  # the demo reads its database from the environment
         os.environ[DATABASE_URL_VARIABLE] = url

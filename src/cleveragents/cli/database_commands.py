@@ -8,7 +8,7 @@ import typer
 
 from cleveragents.cli.exit_codes import ExitCode, reports_errors
 from cleveragents.cli.output import print_json
-from cleveragents.cli.settings import settings_of
+from cleveragents.cli.settings import CliSettings, settings_of
 from cleveragents.infrastructure.database import (
     current_revision,
     downgrade_database,
@@ -31,8 +31,8 @@ def upgrade(
 ) -> None:
     """Bring the schema to REVISION (default: the newest), creating tables as needed."""
     settings = settings_of(context)
-    upgrade_database(settings.resolved_url, revision)
-    report_revision(settings.displayed_url, current_revision(settings.resolved_url), json_output)
+    upgrade_database(settings.resolved_url, revision, schema=settings.schema)
+    report_revision(settings, json_output)
 
 
 @database_app.command("downgrade")
@@ -44,15 +44,16 @@ def downgrade(
 ) -> None:
     """Take the schema back to REVISION; required, since `base` deletes all sessions."""
     settings = settings_of(context)
-    downgrade_database(settings.resolved_url, revision)
-    report_revision(settings.displayed_url, current_revision(settings.resolved_url), json_output)
+    downgrade_database(settings.resolved_url, revision, schema=settings.schema)
+    report_revision(settings, json_output)
 
 
 @database_app.command("current")
 @reports_errors
 def current(context: typer.Context, json_output: JsonOption = False) -> None:
     """Print the schema's revision, or `none` for a database never upgraded."""
-    revision = current_revision(settings_of(context).resolved_url)
+    settings = settings_of(context)
+    revision = current_revision(settings.resolved_url, schema=settings.schema)
     if json_output:
         print_json({"revision": revision, "head": head_revision()})
     else:
@@ -63,11 +64,12 @@ def current(context: typer.Context, json_output: JsonOption = False) -> None:
 @reports_errors
 def check(context: typer.Context, json_output: JsonOption = False) -> None:
     """Exit 0 when the schema is at the newest revision and equals the models, else 5."""
-    url = settings_of(context).resolved_url
-    revision, head = current_revision(url), head_revision()
+    settings = settings_of(context)
+    url, schema = settings.resolved_url, settings.schema
+    revision, head = current_revision(url, schema=schema), head_revision()
     differences = [
         describe_difference(item)
-        for difference in schema_differences(url)
+        for difference in schema_differences(url, schema=schema)
         # column modifications come grouped in lists
         for item in (difference if isinstance(difference, list) else [difference])
     ]
@@ -91,11 +93,17 @@ def check(context: typer.Context, json_output: JsonOption = False) -> None:
         raise typer.Exit(ExitCode.SCHEMA_OUT_OF_DATE)
 
 
-def report_revision(displayed_url: str, revision: str | None, json_output: bool) -> None:
+def report_revision(settings: CliSettings, json_output: bool) -> None:
+    revision = current_revision(settings.resolved_url, schema=settings.schema)
     if json_output:
-        print_json({"database": displayed_url, "revision": revision})
+        print_json(
+            {"database": settings.displayed_url, "schema": settings.schema, "revision": revision}
+        )
     else:
-        typer.echo(f"{displayed_url} is at revision {revision or 'none'}")
+        where = settings.displayed_url
+        if settings.schema is not None:
+            where += f" (schema {settings.schema})"
+        typer.echo(f"{where} is at revision {revision or 'none'}")
 
 
 def describe_difference(difference: Any) -> str:

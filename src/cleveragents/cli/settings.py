@@ -1,4 +1,4 @@
-"""What every command shares: the database URL chosen on the command line."""
+"""What every command shares: the database URL and schema chosen on the command line."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from cleveragents.infrastructure.database import default_database_url, displayab
 @dataclass(frozen=True, slots=True)
 class CliSettings:
     database_url: str | None = None
+    schema: str | None = None
 
     @property
     def resolved_url(self) -> str:
@@ -25,7 +26,7 @@ class CliSettings:
         return displayable_url(self.resolved_url)
 
     def open_service(self) -> PersistentSessionService:
-        return PersistentSessionService.from_url(self.resolved_url)
+        return PersistentSessionService.from_url(self.resolved_url, schema=self.schema)
 
 
 def settings_of(context: typer.Context) -> CliSettings:
