@@ -70,6 +70,12 @@ Feature: The library's tables in a PostgreSQL schema of the caller's choice
     Then on PostgreSQL each alembic run succeeded and the last printed the newest revision, elsewhere each failed saying a schema is a PostgreSQL option
     And the default schema holds the same tables and rows as before
 
+  Scenario: The README's schema example runs as written, on the run's database
+    Given a schema named for this scenario
+    When the README's example for tables in a PostgreSQL schema runs on the run's database in that schema
+    Then that schema's tables hold 1 sessions and 0 messages
+    And the default schema holds the same tables and rows as before
+
   Scenario Outline: A schema name that is not a plain identifier is refused by every entry point, before anything is touched
     Given a schema named for this scenario
     When every entry point is given the schema name "<name>"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import re
 import shlex
 import subprocess
 import sys
@@ -334,6 +335,22 @@ def when_alembic(context: Context, arguments: str) -> None:
 )
 def when_alembic_environment(context: Context, arguments: str) -> None:
     run_alembic(context, arguments, environment_schema=context.schema)
+
+
+@when(
+    "the README's example for tables in a PostgreSQL schema runs on the run's database in "
+    "that schema"
+)
+def when_readme_schema_example(context: Context) -> None:
+    readme = (migrations_directory().parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Tables in a PostgreSQL schema", 1)[1].split("\n## ", 1)[0]
+    example = re.search(r"```text\n(.*?)```", section, flags=re.DOTALL)
+    assert example is not None, "the README section has no example"
+    url = re.search(r'url = "([^"]+)"', example.group(1))
+    assert url is not None, "the example names no URL"
+    code = example.group(1).replace(url.group(1), context.database_url)
+    code = code.replace('"agent_sessions"', repr(context.schema))
+    attempt(context, lambda: exec(compile(code, "README.md", "exec"), {}))  # noqa: S102
 
 
 @when('every entry point is given the schema name "{name}"')
