@@ -90,6 +90,23 @@ Feature: The cleveragents operator CLI
     And the CLI output mentions "billing-bot"
     And the CLI output mentions "{id}"
 
+  Scenario: Listing by last activity, page after page with the printed cursor
+    Given sessions were created for actors "p1", "p2", "p3" in that order
+    When a message is appended to the session of "p1"
+    And the operator runs "--database-url {run} sessions list --order updated --limit 2 --json"
+    Then the CLI exits with code 0
+    And the CLI JSON field "0.actor_name" equals "p1"
+    And the CLI JSON field "1.actor_name" equals "p3"
+    And the CLI printed the cursor of the next page
+    When the operator runs "--database-url {run} sessions list --order updated --limit 2 --cursor {cursor} --json"
+    Then the CLI exits with code 0
+    And the CLI JSON output is a list of 1 sessions
+    And the CLI JSON field "0.actor_name" equals "p2"
+    And the CLI printed no cursor
+    When the operator runs "--database-url {run} sessions list --order created --limit 2 --cursor {cursor}"
+    Then the CLI exits with code 2
+    And the CLI error is one line mentioning "cursor was issued for a listing ordered by 'updated_at'"
+
   Scenario: A bad page size is bad input
     When the operator runs "--database-url {run} sessions list --limit 0"
     Then the CLI exits with code 2

@@ -42,6 +42,7 @@ def expand(context: Context, arguments: str) -> list[str]:
         "{fresh}": getattr(context, "cli_fresh_url", ""),
         "{id}": getattr(getattr(context, "session", None), "id", ""),
         "{work}": context.work_directory,
+        "{cursor}": getattr(context, "cli_cursor", ""),
     }
     words = shlex.split(arguments)
     for placeholder, value in values.items():
@@ -164,6 +165,18 @@ def then_error_mentions(context: Context, text_: str) -> None:
 @then('neither CLI output nor error contains "{secret}"')
 def then_no_secret(context: Context, secret: str) -> None:
     assert secret not in context.cli.stdout + context.cli.stderr, str(context.cli)
+
+
+@then("the CLI printed the cursor of the next page")
+def then_cursor_printed(context: Context) -> None:
+    lines = [line for line in context.cli.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("next page: --cursor "), str(context.cli)
+    context.cli_cursor = lines[0].removeprefix("next page: --cursor ")
+
+
+@then("the CLI printed no cursor")
+def then_no_cursor(context: Context) -> None:
+    assert "--cursor" not in context.cli.stderr, str(context.cli)
 
 
 @then("the CLI JSON output is a list of {count:d} sessions")

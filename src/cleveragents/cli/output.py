@@ -25,6 +25,12 @@ def console() -> Console:
     return Console(soft_wrap=False, width=width)
 
 
+def progress_console() -> Console:
+    """A console on stderr for progress bars: stdout stays the command's answer, which
+    scripts capture (``ID=$(cleveragents sessions import FILE)``)."""
+    return Console(stderr=True)
+
+
 def print_json(value: Any) -> None:
     typer.echo(json.dumps(value, ensure_ascii=False, indent=2))
 

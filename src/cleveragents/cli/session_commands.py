@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from datetime import timedelta
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.progress import Progress
 
 from cleveragents.cli.exit_codes import BadInputError, reports_errors
 from cleveragents.cli.output import (
     console,
     message_data,
     print_json,
+    progress_console,
     session_data,
     sessions_table,
     show_session,
@@ -56,22 +58,46 @@ def signing_key(variable: str | None) -> bytes | None:
     return value.encode("utf-8")
 
 
+class Order(StrEnum):
+    """What ``sessions list`` orders by, newest first."""
+
+    CREATED = "created"
+    UPDATED = "updated"
+
+
 @sessions_app.command("list")
 @reports_errors
 def list_sessions(
     context: typer.Context,
+    *,
     actor: Annotated[str | None, typer.Option("--actor", help="Only this actor's.")] = None,
     limit: Annotated[int, typer.Option("--limit", help="At most this many.")] = 50,
     offset: Annotated[int, typer.Option("--offset", help="Skip this many.")] = 0,
+    order: Annotated[
+        Order, typer.Option("--order", help="Newest created, or most recently active, first.")
+    ] = Order.CREATED,
+    cursor: Annotated[
+        str | None,
+        typer.Option("--cursor", help="Continue after the page that printed this cursor."),
+    ] = None,
     json_output: JsonOption = False,
 ) -> None:
-    """List sessions, newest first."""
+    """List sessions, newest first; a full page prints the --cursor of the next one."""
     with settings_of(context).open_service() as service:
-        sessions = service.list(limit=limit, offset=offset, actor_name=actor)
+        sessions = service.list(
+            limit=limit,
+            offset=offset,
+            actor_name=actor,
+            order_by="created_at" if order is Order.CREATED else "updated_at",
+            cursor=cursor,
+        )
     if json_output:
         print_json([session_data(session) for session in sessions])
     else:
         console().print(sessions_table(sessions))
+    if sessions.next_cursor is not None:
+        # On stderr, so the JSON on stdout stays a plain list for scripts.
+        typer.echo(f"next page: --cursor {sessions.next_cursor}", err=True)
 
 
 @sessions_app.command("show")
@@ -102,15 +128,26 @@ def export(
     signing_key_env: SigningKeyOption = None,
     json_output: JsonOption = False,
 ) -> None:
-    """Write the session's export document (checksummed JSON) to a file."""
+    """Write the session's export document (checksummed JSON) to a file.
+
+    The document is streamed into a temporary file beside the target, which replaces the
+    target only once complete: a failed export never leaves a half-written file.
+    """
     key = signing_key(signing_key_env)
     with settings_of(context).open_service() as service:
-        document = service.export_session(session_id, signing_key=key)
-    try:
-        output.write_text(json.dumps(document, ensure_ascii=False, indent=2), encoding="utf-8")
-    except OSError as error:
-        raise BadInputError(f"cannot write {output}: {error.strerror}") from error
-    summary = {"id": session_id, "file": str(output), "messages": len(document["messages"])}
+        session = service.get(session_id)
+        if session is None:
+            raise SessionNotFoundError(session_id)
+        partial = output.with_name(f".{output.name}.partial")
+        try:
+            with partial.open("wb") as file:
+                service.export_session_to_file(session_id, file, signing_key=key)
+            partial.replace(output)
+        except OSError as error:
+            raise BadInputError(f"cannot write {output}: {error.strerror}") from error
+        finally:
+            partial.unlink(missing_ok=True)
+    summary = {"id": session_id, "file": str(output), "messages": session.message_count}
     if json_output:
         print_json(summary)
     else:
@@ -125,17 +162,24 @@ def import_(
     signing_key_env: SigningKeyOption = None,
     json_output: JsonOption = False,
 ) -> None:
-    """Store the session of an export document under a new id, and print that id."""
+    """Store the session of an export document under a new id, and print that id.
+
+    The file is streamed, with a progress bar on a terminal, so large sessions import with
+    flat memory.
+    """
     key = signing_key(signing_key_env)
     try:
-        document = file.read_bytes()
+        document = file.open("rb")
+        size = os.fstat(document.fileno()).st_size
     except OSError as error:
         raise BadInputError(f"cannot read {file}: {error.strerror}") from error
     with (
+        document,
         settings_of(context).open_service() as service,
-        console().status(f"importing {len(document)} bytes from {file}"),
+        Progress(console=progress_console(), transient=True) as progress,
     ):
-        session = service.import_session(document, signing_key=key)
+        reading = progress.wrap_file(document, total=size, description=f"importing {file.name}")
+        session = service.import_session_from_file(reading, signing_key=key)
     if json_output:
         print_json(session_data(session))
     else:
