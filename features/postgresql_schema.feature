@@ -59,6 +59,7 @@ Feature: The library's tables in a PostgreSQL schema of the caller's choice
       | db check             | schema is up to date                    |
       | sessions list --json | []                                      |
       | stats                | 0 sessions                              |
+      | demo                 | (schema {schema})                       |
     And the operator runs "db current" with CLEVERAGENTS_DATABASE_SCHEMA naming that schema
     Then on PostgreSQL every command succeeded with that output, elsewhere each exited 2 saying a schema is a PostgreSQL option
 

@@ -12,11 +12,13 @@ from cleveragents.infrastructure.database import (
 )
 
 
-def main() -> None:
-    url = default_database_url()
-    print(f"database: {displayable_url(url)}")
-    upgrade_database(url)
-    with PersistentSessionService.from_url(url) as service:
+def main(url: str | None = None, *, schema: str | None = None) -> None:
+    """Run the tour on ``url`` (default: ``CLEVERAGENTS_DATABASE_URL`` or the embedded file),
+    in ``schema`` on PostgreSQL when given."""
+    url = url or default_database_url()
+    print(f"database: {displayable_url(url)}" + (f" (schema {schema})" if schema else ""))
+    upgrade_database(url, schema=schema)
+    with PersistentSessionService.from_url(url, schema=schema) as service:
         session = service.create("demo-agent", title="Weather in Lisbon", metadata={"demo": True})
         print(f"created session {session.id} for {session.actor_name!r}")
 

@@ -9,14 +9,13 @@ errors, bad durations and unreadable or invalid export files); 3 session not fou
 from __future__ import annotations
 
 import logging
-import os
 from typing import Annotated
 
 import typer
 
 from cleveragents import __version__
 from cleveragents.cli.database_commands import database_app
-from cleveragents.cli.exit_codes import EXIT_CODES_HELP, BadInputError, reports_errors
+from cleveragents.cli.exit_codes import EXIT_CODES_HELP, reports_errors
 from cleveragents.cli.output import console, print_json, statistics_data, statistics_table
 from cleveragents.cli.session_commands import sessions_app
 from cleveragents.cli.settings import CliSettings, settings_of
@@ -117,22 +116,7 @@ def demo(context: typer.Context) -> None:
     from cleveragents import demo as tour
 
     settings = settings_of(context)
-    if settings.schema is not None:
-        raise BadInputError(
-            "the demo runs in the database's default schema: run it without --schema "
-            f"(or with {DATABASE_SCHEMA_VARIABLE} unset)"
-        )
-    url = settings.database_url
-    previous = os.environ.get(DATABASE_URL_VARIABLE)
-    if url:  # the demo reads its database from the environment
-        os.environ[DATABASE_URL_VARIABLE] = url
-    try:
-        tour.main()
-    finally:
-        if previous is None:
-            os.environ.pop(DATABASE_URL_VARIABLE, None)
-        else:
-            os.environ[DATABASE_URL_VARIABLE] = previous
+    tour.main(settings.database_url, schema=settings.schema)
 
 
 def main() -> None:
