@@ -12,7 +12,7 @@ import statistics
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from benchmarks.peers.store import (
     Durability,
@@ -43,7 +43,7 @@ class Plan:
     """Sizes and repetitions of the workloads."""
 
     appends: int = 200  # durable appends to a new session; the median is reported
-    growth_appends: int = 30  # appends timed at each of the two lengths below
+    growth_appends: int = 50  # appends timed at each of the two lengths below, turn about
     short: int = 100  # append cost when the conversation holds this many messages...
     long: int = 2000  # ...and this many; also the length read back and deleted
     latest: int = 50  # the window of latest messages
@@ -82,6 +82,19 @@ class StoreResult:
 
 
 Log = Callable[[str], None]
+
+
+def _checked_later(_store: Store, _round: int, _value: object) -> None:
+    """Appends and deletes are checked afterwards, by reading back what the store holds."""
+
+
+@dataclass(frozen=True)
+class Timed(Generic[T]):
+    """One timed call of a workload: where its samples go, the call, the check of its result."""
+
+    key: str
+    call: Callable[[Store, int], Awaitable[T]]
+    check: Callable[[Store, int, T], None] = _checked_later
 
 
 class BackendRun:
@@ -124,28 +137,26 @@ class BackendRun:
         self.log(f"  {title}: {time.monotonic() - started:.1f} s")
         return value
 
-    async def _measure(
-        self,
-        key: str,
-        stores: Sequence[Store],
-        rounds: int,
-        call: Callable[[Store, int], Awaitable[T]],
-        check: Callable[[Store, int, T], None],
-    ) -> None:
-        """Time ``call(store, round)`` for every store, round after round; check each result."""
+    async def _measure(self, stores: Sequence[Store], rounds: int, *calls: Timed[Any]) -> None:
+        """Time each of ``calls`` for every store, round after round; check each result.
+
+        Several calls in one round (the growth workload's two appends) are timed side by side,
+        so background load falls on both alike.
+        """
         for round_number in range(rounds):
             shift = round_number % len(stores)
             for store in [*stores[shift:], *stores[:shift]]:
-                started = time.perf_counter()
-                value = await call(store, round_number)
-                elapsed = time.perf_counter() - started
-                try:
-                    check(store, round_number, value)
-                except WorkloadCheckError as failure:
-                    raise WorkloadCheckError(
-                        f"{store.name} on {store.backend}: {failure}"
-                    ) from None
-                self.results[store].samples.setdefault(key, []).append(elapsed)
+                for timed in calls:
+                    started = time.perf_counter()
+                    value = await timed.call(store, round_number)
+                    elapsed = time.perf_counter() - started
+                    try:
+                        timed.check(store, round_number, value)
+                    except WorkloadCheckError as failure:
+                        raise WorkloadCheckError(
+                            f"{store.name} on {store.backend}: {failure}"
+                        ) from None
+                    self.results[store].samples.setdefault(timed.key, []).append(elapsed)
 
     async def _warm_up(self) -> None:
         """Open connections, create the tables created lazily, get statements prepared and
@@ -166,27 +177,42 @@ class BackendRun:
         async def call(store: Store, index: int) -> None:
             await store.append(sessions[store], Turn(index))
 
-        await self._measure(APPEND, self.stores, self.plan.appends, call, _nothing)
+        await self._measure(self.stores, self.plan.appends, Timed(APPEND, call))
         for store, session in sessions.items():
             expect_turns(await store.history(session), 0, self.plan.appends, store.name)
             await store.delete(session)
 
     async def _growth(self) -> dict[Store, Any]:
-        """Append at ``short`` messages, grow to ``long`` and append again; keep the session."""
+        """Append to a session of ``short`` messages and to one of ``long``, turn about.
+
+        The long session ends with exactly ``long`` messages and is kept for the reads and
+        the delete.
+        """
         plan = self.plan
-        sessions = {store: await store.new_session() for store in self.stores}
         timed = plan.growth_appends
-        for key, start in ((APPEND_SHORT, plan.short), (APPEND_LONG, plan.long - timed)):
-            for store, session in sessions.items():
-                await store.seed(session, turns(await _length(store, session), start))
+        short_start, long_start = plan.short, plan.long - timed
+        short: dict[Store, Any] = {}
+        long: dict[Store, Any] = {}
+        for store in self.stores:
+            short[store] = await store.new_session()
+            await store.seed(short[store], turns(0, short_start))
+            long[store] = await store.new_session()
+            await store.seed(long[store], turns(0, long_start))
 
-            async def call(store: Store, offset: int, start: int = start) -> None:
-                await store.append(sessions[store], Turn(start + offset))
+        async def append_short(store: Store, offset: int) -> None:
+            await store.append(short[store], Turn(short_start + offset))
 
-            await self._measure(key, self.stores, timed, call, _nothing)
-        for store, session in sessions.items():
-            expect_turns(await store.history(session), 0, plan.long, store.name)
-        return sessions
+        async def append_long(store: Store, offset: int) -> None:
+            await store.append(long[store], Turn(long_start + offset))
+
+        await self._measure(
+            self.stores, timed, Timed(APPEND_SHORT, append_short), Timed(APPEND_LONG, append_long)
+        )
+        for store in self.stores:
+            expect_turns(await store.history(short[store]), 0, short_start + timed, store.name)
+            await store.delete(short[store])
+            expect_turns(await store.history(long[store]), 0, plan.long, store.name)
+        return long
 
     async def _latest(self, sessions: dict[Store, Any]) -> None:
         plan = self.plan
@@ -197,7 +223,7 @@ class BackendRun:
         def check(_store: Store, _round: int, texts: list[str]) -> None:
             expect_turns(texts, plan.long - plan.latest, plan.long, "latest window")
 
-        await self._measure(LATEST, self.stores, plan.read_rounds, call, check)
+        await self._measure(self.stores, plan.read_rounds, Timed(LATEST, call, check))
 
     async def _history(self, sessions: dict[Store, Any]) -> None:
         plan = self.plan
@@ -208,7 +234,7 @@ class BackendRun:
         def check(_store: Store, _round: int, texts: list[str]) -> None:
             expect_turns(texts, 0, plan.long, "full history")
 
-        await self._measure(HISTORY, self.stores, plan.history_rounds, call, check)
+        await self._measure(self.stores, plan.history_rounds, Timed(HISTORY, call, check))
 
     async def _listing(self) -> None:
         plan = self.plan
@@ -223,7 +249,7 @@ class BackendRun:
             wanted = plan.page if store.pages else plan.listed
             expect(count == wanted, f"the listing returned {count} sessions, not {wanted}")
 
-        await self._measure(LIST, listing, plan.read_rounds, call, check)
+        await self._measure(listing, plan.read_rounds, Timed(LIST, call, check))
 
     async def _deletes(self, grown: dict[Store, Any]) -> None:
         plan = self.plan
@@ -237,19 +263,8 @@ class BackendRun:
         async def call(store: Store, number: int) -> None:
             await store.delete(doomed[store][number])
 
-        def check(store: Store, number: int, _value: None) -> None:
-            pass  # checked below, once every delete has run
-
-        await self._measure(DELETE, self.stores, plan.deletes, call, check)
+        # Checked below, once every delete has run.
+        await self._measure(self.stores, plan.deletes, Timed(DELETE, call))
         for store, sessions in doomed.items():
             for session in sessions:
                 expect(not await store.exists(session), f"{store.name}: a deleted session remains")
-
-
-async def _length(store: Store, session: Any) -> int:
-    """How many messages the conversation holds (read back, so seeding starts where it ends)."""
-    return len(await store.history(session))
-
-
-def _nothing(_store: Store, _round: int, _value: None) -> None:
-    """Appends are checked afterwards, by reading the whole conversation back."""
