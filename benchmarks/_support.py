@@ -101,6 +101,7 @@ class Environment:
         # Unique per process, so pages and cleanup never touch another run's sessions.
         self.actor_name = f"asv-{uuid.uuid4().hex}"
         self._raw: RawStore | None = None
+        self._fixtures: RawStore | None = None
         self._engine: Engine | None = None
         self._service: PersistentSessionService | None = None
         self.statements: StatementCounter | None = None
@@ -115,6 +116,17 @@ class Environment:
             self._raw = open_raw(self.url)
             self._check_durability(self._raw.durability(), "raw driver")
         return self._raw
+
+    @property
+    def fixtures(self) -> RawStore:
+        """A second raw connection that builds fixtures and checks results.
+
+        Fixtures are never written through the connection a baseline is timed on: on SQLite
+        the writer's page cache would hold the rows warm and flatter the baseline.
+        """
+        if self._fixtures is None:
+            self._fixtures = open_raw(self.url)
+        return self._fixtures
 
     @property
     def service(self) -> PersistentSessionService:
@@ -156,14 +168,15 @@ class Environment:
         """Remove everything this process made."""
         try:
             if self.shared:
-                self.raw.delete_actor(self.actor_name)
+                self.fixtures.delete_actor(self.actor_name)
         finally:
             if self._service is not None:
                 self._service.close()
             if self._engine is not None:
                 self._engine.dispose()
-            if self._raw is not None:
-                self._raw.close()
+            for store in (self._raw, self._fixtures):
+                if store is not None:
+                    store.close()
             if self.directory is not None:
                 shutil.rmtree(self.directory, ignore_errors=True)
 

@@ -54,10 +54,10 @@ def _long_session(env: support.Environment, size: int) -> str:
     """A session of ``size`` messages, loaded once per process by the raw driver."""
 
     def build() -> str:
-        session_id = env.raw.load_session(
+        session_id = env.fixtures.load_session(
             env.actor_name, conversation(size), message_count=size, title="long conversation"
         )
-        env.raw.settle()
+        env.fixtures.settle()
         return session_id
 
     return env.memo(("session", size), build)
@@ -124,9 +124,9 @@ class AppendBatch:
             self.append = lambda session_id: raw.append_batch(session_id, turns)
         env.memo(
             ("warm batch", implementation),
-            lambda: self.append(env.raw.create_session(env.actor_name)),
+            lambda: self.append(env.fixtures.create_session(env.actor_name)),
         )
-        self.session_id = env.raw.create_session(env.actor_name)
+        self.session_id = env.fixtures.create_session(env.actor_name)
 
     def time_append_batch(self, implementation: str) -> None:
         stored = self.append(self.session_id)
@@ -216,12 +216,14 @@ class ListSessions:
 
         def build() -> None:
             start = datetime.now(UTC) - timedelta(days=30)
-            env.raw.load_sessions(actor, SESSION_COUNT, start=start)
-            env.raw.settle()
+            env.fixtures.load_sessions(actor, SESSION_COUNT, start=start)
+            env.fixtures.settle()
 
         env.memo(("sessions",), build)
         skipped = round(SESSION_COUNT * DEEP_FRACTION) if page == "deep" else 0
-        self.first_id = env.memo(("position", skipped), lambda: env.raw.position(actor, skipped)[1])
+        self.first_id = env.memo(
+            ("position", skipped), lambda: env.fixtures.position(actor, skipped)[1]
+        )
         if _library(implementation):
             service = env.service
             cursor = env.memo(("cursor", skipped), lambda: _walk(service, actor, skipped))
@@ -230,7 +232,7 @@ class ListSessions:
             raw = env.raw
             after = env.memo(
                 ("raw cursor", skipped),
-                lambda: raw.position(actor, skipped - 1) if skipped else None,
+                lambda: env.fixtures.position(actor, skipped - 1) if skipped else None,
             )
             self.read = lambda: raw.list_page(actor, PAGE, after)
         env.memo(("warm list", implementation), self.read)
@@ -272,12 +274,12 @@ class DeleteSession:
         self.session_id = self._doomed()
 
     def _doomed(self) -> str:
-        return self.env.raw.load_session(
+        return self.env.fixtures.load_session(
             self.env.actor_name, conversation(DOOMED), message_count=DOOMED
         )
 
     def teardown(self, implementation: str) -> None:
-        expect(self.env.raw.count_messages(self.session_id) == 0, "messages survived a delete")
+        expect(self.env.fixtures.count_messages(self.session_id) == 0, "messages survived a delete")
 
     def time_delete_session(self, implementation: str) -> None:
         expect(self.delete(self.session_id), "delete found no session")
@@ -306,7 +308,10 @@ class ImportDocument:
 
     def teardown(self, implementation: str) -> None:
         if self.imported is not None:
-            expect(self.env.raw.count_messages(self.imported) == IMPORTED, "import missed messages")
+            expect(
+                self.env.fixtures.count_messages(self.imported) == IMPORTED,
+                "import missed messages",
+            )
 
     def time_import_document(self, implementation: str) -> None:
         self.imported = self.load()
@@ -314,7 +319,7 @@ class ImportDocument:
 
 def _document(env: support.Environment, size: int) -> dict[str, Any]:
     """An export document of ``size`` messages, exported by the library."""
-    session_id = env.raw.load_session(env.actor_name, conversation(size), message_count=size)
+    session_id = env.fixtures.load_session(env.actor_name, conversation(size), message_count=size)
     return env.service.export_session(session_id)
 
 
@@ -346,13 +351,16 @@ class StatementCount:
     def setup(self, implementation: str, operation: str) -> None:
         env = self.env = support.environment()
         raw = env.raw
+        fixtures = env.fixtures
         library = _library(implementation)
         service = env.service if library else None
         actor = env.actor_name
         turns = list(conversation(20))
         if operation == "list_page":
-            raw.load_sessions(actor, 3 * PAGE, start=datetime.now(UTC) - timedelta(days=1))
-        targets = [raw.load_session(actor, conversation(100), message_count=100) for _ in range(2)]
+            fixtures.load_sessions(actor, 3 * PAGE, start=datetime.now(UTC) - timedelta(days=1))
+        targets = [
+            fixtures.load_session(actor, conversation(100), message_count=100) for _ in range(2)
+        ]
         document = _document(env, 100) if operation == "import" else None
         calls = {
             "append": (
@@ -446,7 +454,7 @@ class ImportFromFile:
     def teardown(self, path: str) -> None:
         # The imported session keeps the actor name of the process that exported it.
         if self.imported is not None:
-            expect(self.env.raw.delete(self.imported), "the imported session was not found")
+            expect(self.env.fixtures.delete(self.imported), "the imported session was not found")
 
     def peakmem_import_from_file(self, path: str) -> None:
         with open(path, "rb") as file:
