@@ -71,3 +71,9 @@ Feature: Appending a batch of messages in one transaction
     When 4 threads each append 25 batches of 4 messages and 10 single messages to that session
     Then the session holds 440 messages with sequences 0 to 439 and no gaps
     And every batch's 4 messages sit at contiguous sequences in their order
+
+  Scenario: Ids of batches and single appends made in the same millisecond never collide
+    Given a session for actor "quick"
+    When I alternate 150 single appends with 150 batches of 3 messages as fast as I can
+    Then the session holds 600 messages with sequences 0 to 599 and no gaps
+    And all 600 message ids are distinct ULIDs

@@ -10,6 +10,7 @@ from typing import Any
 from behave import then, when
 from behave.runner import Context
 from sqlalchemy import event
+from ulid import ULID
 
 from cleveragents import domain
 from cleveragents.application.services import PersistentSessionService
@@ -215,3 +216,22 @@ def then_batches_contiguous(context: Context, size: int) -> None:
         sequences = [m.sequence for m in messages]
         assert sequences == list(range(sequences[0], sequences[0] + size)), (tag, sequences)
         assert [m.content for m in messages] == [f"{tag} item {i}" for i in range(size)]
+
+
+@when(
+    "I alternate {singles:d} single appends with {batches:d} batches of {size:d} messages "
+    "as fast as I can"
+)
+def when_alternate(context: Context, singles: int, batches: int, size: int) -> None:
+    for index in range(max(singles, batches)):
+        if index < singles:
+            context.service.append_message(context.session.id, "user", f"single {index}")
+        if index < batches:
+            context.service.append_messages(context.session.id, batch_of(size, f"b{index}"))
+
+
+@then("all {count:d} message ids are distinct ULIDs")
+def then_distinct_ids(context: Context, count: int) -> None:
+    ids = [message.id for message in context.all_messages]
+    assert len(set(ids)) == count == len(ids)
+    assert all(str(ULID.from_str(message_id)) == message_id for message_id in ids)
