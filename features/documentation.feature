@@ -1,8 +1,10 @@
+@own_sqlite_files
 Feature: The README's and the documentation site's examples work as written
   A new user copies the quickstart and runs the demo first, then learns from the pages under
   docs/; every example there must work unchanged. Each page's Python, sh and console examples
   run in order in a fresh directory (see run_page_examples in documentation_steps.py for which
-  fences run), so a stale example fails the scenario that names its page.
+  fences run), so a stale example fails the scenario that names its page. The examples use
+  SQLite files of their own, so they run in the SQLite test run only.
 
   Scenario: The README quickstart runs and keeps what it wrote
     When I run the Python examples from the README in order in an empty directory
