@@ -45,6 +45,12 @@ Feature: Streaming a session to and from a file
     And I import that file as a stream
     Then the imported session has 150 messages
 
+  Scenario: A messages-first document with a broken message is refused like any other
+    When I write the dict document to a file with its messages first and a lone surrogate in message 5
+    And I try to import that file as a stream
+    Then the call fails with InvalidExportDocumentError mentioning "messages[5].content is not valid Unicode text"
+    And the database is unchanged
+
   Scenario: An empty session streams out and back
     Given an empty session for actor "quiet" exported to a binary file
     When I import that file as a stream

@@ -64,6 +64,19 @@ def when_reordered(context: Context) -> None:
     context.stream_file = io.BytesIO(json.dumps(document).encode("utf-8"))
 
 
+@when(
+    "I write the dict document to a file with its messages first and a lone surrogate in "
+    "message {index:d}"
+)
+def when_reordered_broken(context: Context, index: int) -> None:
+    document = {"messages": context.document["messages"]}
+    document.update({k: v for k, v in context.document.items() if k != "messages"})
+    text = json.dumps(document)  # ASCII, so the surrogate can be written as an escape
+    original = json.dumps(context.document["messages"][index]["content"])
+    text = text.replace(original, '"\\ud800"', 1)
+    context.stream_file = io.BytesIO(text.encode("ascii"))
+
+
 @when("I import that file as a stream")
 def when_import_stream(context: Context) -> None:
     context.imported = context.service.import_session_from_file(reopen(context))

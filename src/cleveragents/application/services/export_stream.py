@@ -283,7 +283,11 @@ def _raw_messages(reader: JsonStreamReader) -> Iterator[Any]:
 
 
 class _SpooledMessages:
-    """Messages read before the header, kept as canonical JSON lines until it arrives."""
+    """Messages read before the header, kept as JSON lines until it arrives.
+
+    The lines escape everything outside ASCII, so a message with a lone surrogate survives
+    the spool and is refused where every message is checked, with the same error.
+    """
 
     def __init__(self, raw_messages: Iterator[Any], limits: ImportLimits) -> None:
         self._file = tempfile.SpooledTemporaryFile(max_size=_SPOOL_IN_MEMORY)  # noqa: SIM115
@@ -291,7 +295,7 @@ class _SpooledMessages:
             if count > limits.max_messages:
                 self._file.close()
                 raise _too_many_messages(limits)
-            self._file.write(canonical_json(raw) + b"\n")
+            self._file.write(json.dumps(raw).encode("ascii") + b"\n")
 
     def replay(self) -> Iterator[Any]:
         with self._file:
