@@ -11,6 +11,10 @@ Feature: Damaged data is reported, never skipped
     Then the read fails with SessionIntegrityError mentioning "counts 5 messages but 4 are stored"
     When I try to read 3 messages from offset 1
     Then the read fails with SessionIntegrityError mentioning "expected sequence 2, found 3"
+    When I try to read the latest 3 messages
+    Then the read fails with SessionIntegrityError mentioning "expected sequence 2, found 3"
+    When I try to stream the session to a file for the record
+    Then the read fails with SessionIntegrityError mentioning "expected sequence 2, found 3"
 
   Scenario: A counter higher than the rows is reported by reads and exports
     Given a session for actor "damaged" with 3 messages
@@ -18,6 +22,8 @@ Feature: Damaged data is reported, never skipped
     When I try to read the whole history
     Then the read fails with SessionIntegrityError mentioning "counts 7 messages but 3 are stored"
     When I try to export the session for the record
+    Then the read fails with SessionIntegrityError mentioning "counts 7 messages but 3 are stored"
+    When I try to stream the session to a file for the record
     Then the read fails with SessionIntegrityError mentioning "counts 7 messages but 3 are stored"
 
   Scenario: A counter lower than the rows is reported too
@@ -30,6 +36,9 @@ Feature: Damaged data is reported, never skipped
     Given a session for actor "damaged" with 2 messages
     And the stored metadata of the message at sequence 1 has been overwritten with "{not json"
     When I try to read the whole history
+    Then the read fails with SessionIntegrityError mentioning "cannot be decoded"
+    And the error does not show the stored text
+    When I try to stream the session to a file for the record
     Then the read fails with SessionIntegrityError mentioning "cannot be decoded"
     And the error does not show the stored text
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 from behave import given, then, when
@@ -100,6 +101,18 @@ def when_read_page(context: Context, limit: int, offset: int) -> None:
 @when("I try to export the session for the record")
 def when_export_for_record(context: Context) -> None:
     try_read(context, lambda: context.service.export_session(context.session.id))
+
+
+@when("I try to stream the session to a file for the record")
+def when_stream_for_record(context: Context) -> None:
+    try_read(
+        context, lambda: context.service.export_session_to_file(context.session.id, io.BytesIO())
+    )
+
+
+@when("I try to read the latest {count:d} messages")
+def when_read_latest_window(context: Context, count: int) -> None:
+    try_read(context, lambda: context.service.get_messages(context.session.id, last=count))
 
 
 @then('the read fails with {error_name} mentioning "{text_part}"')

@@ -12,7 +12,8 @@ from sqlalchemy import Connection, Select, bindparam, func, insert, select, upda
 from cleveragents.domain.errors import SequenceConflictError, SessionNotFoundError
 from cleveragents.domain.session import NewMessage, SessionMessage
 from cleveragents.infrastructure.database.entity_mapping import (
-    message_from_row,
+    MESSAGE_COLUMNS,
+    message_from_values,
     message_row,
     messages_from_result,
 )
@@ -41,9 +42,9 @@ _BUMP_IF_NEXT_IS = _BUMP_MESSAGE_COUNT.where(
     sessions.c.message_count == bindparam("expected_sequence")
 )
 _TAKE_EXPECTED_SEQUENCE = _BUMP_IF_NEXT_IS.returning(sessions.c.message_count)
-_SELECT_MESSAGE = select(session_messages).where(session_messages.c.id == bindparam("message_id"))
+_SELECT_MESSAGE = select(*MESSAGE_COLUMNS).where(session_messages.c.id == bindparam("message_id"))
 _SELECT_MESSAGES_BY_ID = (
-    select(session_messages)
+    select(*MESSAGE_COLUMNS)
     .where(session_messages.c.id.in_(bindparam("message_ids", expanding=True)))
     .order_by(session_messages.c.sequence)
 )
@@ -86,9 +87,9 @@ class SessionMessageRepository(Repository):
         }
         with self._database.transaction(write=True) as connection:
             if is_retry():
-                earlier = connection.execute(_SELECT_MESSAGE, parameters).mappings().first()
+                earlier = connection.execute(_SELECT_MESSAGE, parameters).first()
                 if earlier is not None:
-                    return message_from_row(earlier)
+                    return message_from_values(earlier)
             count = self._take_sequences(connection, parameters)
             message = SessionMessage(
                 id=message_id,
@@ -229,7 +230,7 @@ def _range_statement(
 ) -> Select[Any]:
     """One statement per shape of range query, built once, so each call only binds values."""
     sequence = session_messages.c.sequence
-    statement = select(session_messages).where(
+    statement = select(*MESSAGE_COLUMNS).where(
         session_messages.c.session_id == bindparam("session_id")
     )
     if after:

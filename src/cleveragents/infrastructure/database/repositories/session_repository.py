@@ -18,6 +18,7 @@ from cleveragents.domain.errors import (
 )
 from cleveragents.domain.session import ActorStatistics, Session, SessionMessage, SessionOrder
 from cleveragents.infrastructure.database.entity_mapping import (
+    MESSAGE_COLUMNS,
     iter_messages,
     message_row,
     messages_from_result,
@@ -37,7 +38,7 @@ _INSERT_SESSION = insert(sessions)
 _INSERT_MESSAGES = insert(session_messages)
 _SELECT_SESSION = select(sessions).where(sessions.c.id == bindparam("session_id"))
 _SELECT_MESSAGES = (
-    select(session_messages)
+    select(*MESSAGE_COLUMNS)
     .where(session_messages.c.session_id == bindparam("session_id"))
     .order_by(session_messages.c.sequence)
 )
