@@ -33,6 +33,7 @@ Feature: Schema migrations
 
   Scenario: The revisions form one chain from the resource registry to the listing indexes
     Then the head revision is "a7_002_session_listing_indexes"
+    And the revision a service requires at start-up is the head revision
     And the migration chain from base to head is "b1_001_resource_registry", "a7_001_session_persistence", "a7_002_session_listing_indexes"
 
   Scenario: Downgrading to base removes every library table and upgrading restores them

@@ -22,3 +22,8 @@ Feature: A service refuses a schema it was not built for
     Given a SQLite file whose library schema is at revision b1_001 only
     When the file is upgraded and a service is opened on it
     Then the service works on the file
+
+  Scenario: Opening a service and using it never loads the migration machinery
+    Given a SQLite file whose library schema is at the newest revision
+    When a fresh process opens a service on that file, appends and reads a message
+    Then that process never imported Alembic

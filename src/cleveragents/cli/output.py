@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from cleveragents.application.services.export_document import message_fields, session_fields
 from cleveragents.domain.session import ActorStatistics, Session, SessionMessage
 
 PIPE_WIDTH = 200
@@ -36,30 +37,13 @@ def print_json(value: Any) -> None:
 
 
 def session_data(session: Session) -> dict[str, Any]:
-    return {
-        "id": session.id,
-        "actor_name": session.actor_name,
-        "title": session.title,
-        "metadata": session.metadata,
-        "message_count": session.message_count,
-        "input_tokens": session.input_tokens,
-        "output_tokens": session.output_tokens,
-        "total_tokens": session.total_tokens,
-        "created_at": session.created_at.isoformat(),
-        "updated_at": session.updated_at.isoformat(),
-    }
+    """A session as the export document shows it, plus its token total."""
+    fields = session_fields(session, message_count=session.message_count)
+    return {**fields, "total_tokens": session.total_tokens}
 
 
-def message_data(message: SessionMessage) -> dict[str, Any]:
-    return {
-        "id": message.id,
-        "sequence": message.sequence,
-        "role": message.role,
-        "content": message.content,
-        "metadata": message.metadata,
-        "token_count": message.token_count,
-        "created_at": message.created_at.isoformat(),
-    }
+# A message as the export document shows it, so the CLI and the documents agree.
+message_data = message_fields
 
 
 def statistics_data(statistics: Iterable[ActorStatistics]) -> list[dict[str, Any]]:

@@ -223,9 +223,8 @@ class PersistentSessionService(SessionService):
         token_count: int | None = None,
         expected_sequence: int | None = None,
     ) -> SessionMessage:
-        return self._messages.append(
-            message_id=new_id(),
-            session_id=input_rules.check_session_id(session_id),
+        session_id = input_rules.check_session_id(session_id)
+        draft = NewMessage(
             role=input_rules.check_text("role", role, max_length=input_rules.MAX_ROLE_LENGTH),
             content=input_rules.check_text(
                 "content", content, max_length=input_rules.MAX_CONTENT_LENGTH, allow_blank=True
@@ -234,11 +233,17 @@ class PersistentSessionService(SessionService):
             token_count=input_rules.check_optional_count(
                 "token_count", token_count, maximum=input_rules.MAX_TOKEN_COUNT
             ),
+        )
+        (message,) = self._messages.append(
+            session_id=session_id,
+            drafts=[draft],
+            message_ids=[new_id()],
             created_at=_now(),
             expected_sequence=input_rules.check_optional_count(
                 "expected_sequence", expected_sequence, maximum=input_rules.MAX_SEQUENCE
             ),
         )
+        return message
 
     def append_messages(
         self,
@@ -258,7 +263,7 @@ class PersistentSessionService(SessionService):
         drafts = [input_rules.check_new_message(i, item) for i, item in enumerate(messages)]
         if not drafts:
             return self._check_empty_batch(session_id, expected_sequence)
-        return self._messages.append_many(
+        return self._messages.append(
             session_id=session_id,
             drafts=drafts,
             message_ids=new_ids(len(drafts)),

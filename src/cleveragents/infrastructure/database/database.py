@@ -25,7 +25,7 @@ from cleveragents.infrastructure.database.retry import (
     database_retry,
     note_commit_outcome_unknown,
 )
-from cleveragents.infrastructure.database.schema_migrations import require_current_schema
+from cleveragents.infrastructure.database.schema_revision import require_current_schema
 
 
 class Database:

@@ -1,4 +1,8 @@
-"""Upgrading a database to the library's schema with the migrations shipped in the package."""
+"""Upgrading a database to the library's schema with the migrations shipped in the package.
+
+Alembic is imported inside the functions that run it, so a process that only uses sessions
+never loads it (see :mod:`schema_revision` for the start-up check).
+"""
 
 from __future__ import annotations
 
@@ -6,17 +10,11 @@ import functools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.autogenerate import compare_metadata
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, MetaData, exc
 from sqlalchemy.engine import URL
 
-from cleveragents.domain.errors import SchemaOutOfDateError
 from cleveragents.infrastructure.database.base import Base
 from cleveragents.infrastructure.database.database_errors import translate
 from cleveragents.infrastructure.database.engine import (
@@ -24,9 +22,31 @@ from cleveragents.infrastructure.database.engine import (
     create_database_engine,
     url_backend,
 )
+from cleveragents.infrastructure.database.schema_revision import (
+    VERSION_TABLE,
+    require_current_schema,
+    stored_revision,
+    upgrade_command,
+)
 
-# The library keeps its own version table so it never collides with a host application's.
-VERSION_TABLE = "cleveragents_alembic_version"
+if TYPE_CHECKING:
+    from alembic.config import Config
+
+__all__ = [
+    "VERSION_TABLE",
+    "alembic_config",
+    "current_revision",
+    "downgrade_database",
+    "head_revision",
+    "library_metadata",
+    "library_objects",
+    "migrations_directory",
+    "require_current_schema",
+    "schema_differences",
+    "stored_revision",
+    "upgrade_command",
+    "upgrade_database",
+]
 
 
 def migrations_directory() -> Path:
@@ -40,6 +60,8 @@ def migrations_directory() -> Path:
 
 def alembic_config() -> Config:
     """An Alembic configuration that needs no ``alembic.ini``."""
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(migrations_directory()))
     return config
@@ -48,6 +70,8 @@ def alembic_config() -> Config:
 @functools.cache
 def head_revision() -> str:
     """The newest revision the migrations know."""
+    from alembic.script import ScriptDirectory
+
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     if head is None:  # pragma: no cover - the package always ships its migrations
         raise RuntimeError("no migrations found")
@@ -66,6 +90,8 @@ def upgrade_database(
     ``schema`` names the PostgreSQL schema for the library's tables and version table; it is
     created if missing, since upgrading is the one explicit act that may create things.
     """
+    from alembic import command
+
     with _connection(database, schema) as connection:
         command.upgrade(_config_for(connection, schema), revision)
 
@@ -77,6 +103,8 @@ def downgrade_database(
     schema: str | None = None,
 ) -> None:
     """Take the database back to ``revision`` (default: no library tables at all)."""
+    from alembic import command
+
     with _connection(database, schema) as connection:
         command.downgrade(_config_for(connection, schema), revision)
 
@@ -88,14 +116,6 @@ def current_revision(
     (also when ``schema`` does not exist)."""
     with _connection(database, schema) as connection:
         return stored_revision(connection, schema=schema)
-
-
-def stored_revision(connection: Connection, *, schema: str | None = None) -> str | None:
-    """The library's revision as an open connection sees it."""
-    context = MigrationContext.configure(
-        connection, opts={"version_table": VERSION_TABLE, "version_table_schema": schema}
-    )
-    return context.get_current_revision()
 
 
 @functools.cache
@@ -136,6 +156,9 @@ def schema_differences(
     application's tables sharing the database are never reported. An empty list means the
     schema matches the models.
     """
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
     with _connection(database, schema) as connection:
         context = MigrationContext.configure(
             connection,
@@ -178,29 +201,3 @@ def _connection(database: str | URL | Engine | None, schema: str | None) -> Iter
     finally:
         if engine is not database:
             engine.dispose()
-
-
-def upgrade_command(schema: str | None) -> str:
-    """How an operator upgrades this database, naming the schema when there is one."""
-    if schema is None:
-        return (
-            "`cleveragents db upgrade`, `alembic upgrade head`, or upgrade_database(url) from code"
-        )
-    return (
-        f"`cleveragents --schema {schema} db upgrade`, `alembic -x schema={schema} upgrade "
-        f"head`, or upgrade_database(url, schema={schema!r}) from code"
-    )
-
-
-def require_current_schema(connection: Connection, *, schema: str | None = None) -> None:
-    """Refuse a database whose schema is not the newest revision, naming the fix.
-
-    The library never creates or alters tables on its own: the operator upgrades.
-    """
-    stored, head = stored_revision(connection, schema=schema), head_revision()
-    if stored != head:
-        where = "the database schema" if schema is None else f"the PostgreSQL schema {schema!r}"
-        raise SchemaOutOfDateError(
-            f"{where} is at revision {stored or 'none (no library tables)'} but "
-            f"this library needs {head}: upgrade it with {upgrade_command(schema)}"
-        )

@@ -13,7 +13,6 @@ from cleveragents.domain.errors import SequenceConflictError, SessionNotFoundErr
 from cleveragents.domain.session import NewMessage, SessionMessage
 from cleveragents.infrastructure.database.entity_mapping import (
     MESSAGE_COLUMNS,
-    message_from_values,
     message_row,
     messages_from_result,
 )
@@ -42,7 +41,6 @@ _BUMP_IF_NEXT_IS = _BUMP_MESSAGE_COUNT.where(
     sessions.c.message_count == bindparam("expected_sequence")
 )
 _TAKE_EXPECTED_SEQUENCE = _BUMP_IF_NEXT_IS.returning(sessions.c.message_count)
-_SELECT_MESSAGE = select(*MESSAGE_COLUMNS).where(session_messages.c.id == bindparam("message_id"))
 _SELECT_MESSAGES_BY_ID = (
     select(*MESSAGE_COLUMNS)
     .where(session_messages.c.id.in_(bindparam("message_ids", expanding=True)))
@@ -61,53 +59,6 @@ class SessionMessageRepository(Repository):
     def append(
         self,
         *,
-        message_id: str,
-        session_id: str,
-        role: str,
-        content: str,
-        metadata: dict[str, Any],
-        token_count: int | None,
-        created_at: datetime,
-        expected_sequence: int | None = None,
-    ) -> SessionMessage:
-        """Store the message at the session's next sequence and bump the session's counters.
-
-        With ``expected_sequence``, store it only if that is the next sequence.
-
-        Raises:
-            SessionNotFoundError: no session has that id.
-            SequenceConflictError: the next sequence is not ``expected_sequence``.
-        """
-        parameters = {
-            "session_id": session_id,
-            "message_id": message_id,
-            "now": created_at,
-            "expected_sequence": expected_sequence,
-            "added": 1,
-        }
-        with self._database.transaction(write=True) as connection:
-            if is_retry():
-                earlier = connection.execute(_SELECT_MESSAGE, parameters).first()
-                if earlier is not None:
-                    return message_from_values(earlier)
-            count = self._take_sequences(connection, parameters)
-            message = SessionMessage(
-                id=message_id,
-                session_id=session_id,
-                sequence=count - 1,
-                role=role,
-                content=content,
-                metadata=metadata,
-                token_count=token_count,
-                created_at=created_at,
-            )
-            connection.execute(_INSERT_MESSAGE, message_row(message))
-        return message
-
-    @database_retry
-    def append_many(
-        self,
-        *,
         session_id: str,
         drafts: Sequence[NewMessage],
         message_ids: Sequence[str],
@@ -116,8 +67,9 @@ class SessionMessageRepository(Repository):
     ) -> list[SessionMessage]:
         """Store checked drafts at contiguous sequences after the session's last message.
 
-        One counter update takes all the sequences at once, then one multi-row insert stores
-        the messages, so a batch costs two statements however many messages it holds.
+        One counter update takes all the sequences at once, then one insert stores the
+        messages (multi-row for a batch), so an append costs two statements whatever its size.
+        With ``expected_sequence``, store them only if that is the next sequence.
 
         Raises:
             SessionNotFoundError: no session has that id.
@@ -152,7 +104,8 @@ class SessionMessageRepository(Repository):
                 )
                 for index, (draft, message_id) in enumerate(zip(drafts, message_ids, strict=True))
             ]
-            connection.execute(_INSERT_MESSAGE, [message_row(message) for message in messages])
+            rows = [message_row(message) for message in messages]
+            connection.execute(_INSERT_MESSAGE, rows if len(rows) > 1 else rows[0])
         return messages
 
     @staticmethod
