@@ -5,16 +5,30 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import Column, CursorResult, RowMapping
+from sqlalchemy import Column, CursorResult
 
 from cleveragents.domain.errors import SessionIntegrityError
 from cleveragents.domain.session import Session, SessionMessage
-from cleveragents.infrastructure.database.tables import session_messages
+from cleveragents.infrastructure.database.tables import session_messages, sessions
 
 T = TypeVar("T")
 
-# The order message statements select their columns in; messages decode from plain tuples,
-# which on long histories is measurably cheaper than a mapping per row.
+# The order statements select their columns in; rows decode from plain tuples, which on long
+# histories and deep pages is measurably cheaper than a mapping per row.
+SESSION_COLUMNS: tuple[Column[Any], ...] = tuple(
+    sessions.c[name]
+    for name in (
+        "id",
+        "actor_name",
+        "title",
+        "metadata",
+        "message_count",
+        "input_tokens",
+        "output_tokens",
+        "created_at",
+        "updated_at",
+    )
+)
 MESSAGE_COLUMNS: tuple[Column[Any], ...] = tuple(
     session_messages.c[name]
     for name in (
@@ -31,7 +45,8 @@ MESSAGE_COLUMNS: tuple[Column[Any], ...] = tuple(
 
 
 def sessions_from_result(result: CursorResult[Any]) -> list[Session]:
-    return _decode_all(result.mappings().all, session_from_row, "a stored session row")
+    """Decode a result of a statement selecting ``SESSION_COLUMNS``."""
+    return _decode_all(result.all, session_from_values, "a stored session row")
 
 
 def messages_from_result(result: CursorResult[Any], session_id: str) -> list[SessionMessage]:
@@ -75,17 +90,29 @@ def _json_object(value: Any) -> dict[str, Any]:
     return value
 
 
-def session_from_row(row: RowMapping) -> Session:
+def session_from_values(values: Sequence[Any]) -> Session:
+    """A session from the values of ``SESSION_COLUMNS``, in that order."""
+    (
+        session_id,
+        actor_name,
+        title,
+        metadata,
+        message_count,
+        input_tokens,
+        output_tokens,
+        created_at,
+        updated_at,
+    ) = values
     return Session(
-        id=row["id"],
-        actor_name=row["actor_name"],
-        title=row["title"],
-        metadata=_json_object(row["metadata"]),
-        message_count=row["message_count"],
-        input_tokens=row["input_tokens"],
-        output_tokens=row["output_tokens"],
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
+        id=session_id,
+        actor_name=actor_name,
+        title=title,
+        metadata=_json_object(metadata),
+        message_count=message_count,
+        input_tokens=input_tokens,
+        output_tokens=output_tokens,
+        created_at=created_at,
+        updated_at=updated_at,
     )
 
 

@@ -19,10 +19,10 @@ from cleveragents.domain.errors import (
 from cleveragents.domain.session import ActorStatistics, Session, SessionMessage, SessionOrder
 from cleveragents.infrastructure.database.entity_mapping import (
     MESSAGE_COLUMNS,
+    SESSION_COLUMNS,
     iter_messages,
     message_row,
     messages_from_result,
-    session_from_row,
     session_row,
     sessions_from_result,
 )
@@ -36,7 +36,7 @@ from cleveragents.infrastructure.database.tables import session_messages, sessio
 
 _INSERT_SESSION = insert(sessions)
 _INSERT_MESSAGES = insert(session_messages)
-_SELECT_SESSION = select(sessions).where(sessions.c.id == bindparam("session_id"))
+_SELECT_SESSION = select(*SESSION_COLUMNS).where(sessions.c.id == bindparam("session_id"))
 _SELECT_MESSAGES = (
     select(*MESSAGE_COLUMNS)
     .where(session_messages.c.session_id == bindparam("session_id"))
@@ -74,7 +74,7 @@ _ADD_TOKEN_USAGE_NO_RETURNING = (
         updated_at=bindparam("now", type_=sessions.c.updated_at.type),
     )
 )
-_ADD_TOKEN_USAGE = _ADD_TOKEN_USAGE_NO_RETURNING.returning(*sessions.c)
+_ADD_TOKEN_USAGE = _ADD_TOKEN_USAGE_NO_RETURNING.returning(*SESSION_COLUMNS)
 
 
 class SessionRepository(Repository):
@@ -250,9 +250,10 @@ class SessionRepository(Repository):
                 # The broken-off attempt stamped updated_at with this call's own instant; finding
                 # it means the addition landed and must not be made twice. A later stamp means
                 # another writer came since, and the answer is lost: say so, never guess.
-                earlier = connection.execute(_SELECT_SESSION, parameters).mappings().first()
-                if earlier is not None and earlier["updated_at"] == now:
-                    return session_from_row(earlier)
+                found = sessions_from_result(connection.execute(_SELECT_SESSION, parameters))
+                earlier = found[0] if found else None
+                if earlier is not None and earlier.updated_at == now:
+                    return earlier
                 if earlier is not None:
                     raise CommitOutcomeUnknownError(
                         f"the connection broke while committing a token update of session "
@@ -260,19 +261,19 @@ class SessionRepository(Repository):
                         "totals before adding these tokens again"
                     )
             if connection.dialect.update_returning:
-                row = connection.execute(_ADD_TOKEN_USAGE, parameters).mappings().first()
+                updated = sessions_from_result(connection.execute(_ADD_TOKEN_USAGE, parameters))
             elif connection.execute(_ADD_TOKEN_USAGE_NO_RETURNING, parameters).rowcount:
-                row = connection.execute(_SELECT_SESSION, parameters).mappings().first()
+                updated = sessions_from_result(connection.execute(_SELECT_SESSION, parameters))
             else:
-                row = None
-            if row is None:
+                updated = []
+            if not updated:
                 if connection.execute(_SELECT_SESSION, parameters).first() is None:
                     return None
                 raise InvalidSessionDataError(
                     f"adding {add_input_tokens} input / {add_output_tokens} output tokens "
                     f"would take session {session_id!r} past {MAX_TOKEN_TOTAL} tokens"
                 )
-        return session_from_row(row)
+        return updated[0]
 
 
 @cache
@@ -286,7 +287,7 @@ def _page_statement(
     and the second only sorts out the ties at ``v``.
     """
     value = sessions.c[order_by]
-    statement = select(sessions)
+    statement = select(*SESSION_COLUMNS)
     if actor:
         statement = statement.where(sessions.c.actor_name == bindparam("actor_name"))
     if after:
