@@ -98,6 +98,21 @@ def check_session_id(value: object) -> str:
     return check_text("session_id", value, max_length=MAX_SESSION_ID_LENGTH, allow_blank=True)
 
 
+def check_last(value: object, *, limit: int | None, offset: int) -> int | None:
+    """The size of a latest-N window, which picks its own range: no limit or offset with it."""
+    if value is None:
+        return None
+    last = check_count("last", value, maximum=MAX_SEQUENCE)
+    if last < 1:
+        raise InvalidSessionDataError(f"last must be at least 1, got {last}")
+    if limit is not None or offset:
+        raise InvalidSessionDataError(
+            "last cannot be combined with limit or offset: last=N already picks the window "
+            "(page further back with before_sequence)"
+        )
+    return last
+
+
 def check_signing_key(value: object) -> bytes | None:
     if value is None:
         return None

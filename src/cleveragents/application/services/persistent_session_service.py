@@ -301,15 +301,7 @@ class PersistentSessionService(SessionService):
         before_sequence = input_rules.check_optional_count(
             "before_sequence", before_sequence, maximum=input_rules.MAX_SEQUENCE
         )
-        if last is not None:
-            last = input_rules.check_count("last", last, maximum=input_rules.MAX_SEQUENCE)
-            if last < 1:
-                raise InvalidSessionDataError(f"last must be at least 1, got {last}")
-            if limit is not None or offset:
-                raise InvalidSessionDataError(
-                    "last cannot be combined with limit or offset: last=N already picks the "
-                    "window (page further back with before_sequence)"
-                )
+        last = input_rules.check_last(last, limit=limit, offset=offset)
         if (limit, offset, after_sequence, before_sequence, last) == (None, 0, None, None, None):
             history = self._sessions.get_with_messages(session_id)
             return [] if history is None else sequence_rules.check_history(*history)
@@ -321,13 +313,13 @@ class PersistentSessionService(SessionService):
             before_sequence=before_sequence,
             latest=last is not None,
         )
-        if messages:
-            # A window's first sequence is whatever it is; a range's is fixed by its bounds.
-            if last is not None:
-                first = messages[0].sequence
-            else:
-                first = offset if after_sequence is None else after_sequence + 1 + offset
-            sequence_rules.check_page(session_id, messages, first=first)
+        sequence_rules.check_range(
+            session_id,
+            messages,
+            after_sequence=after_sequence,
+            offset=offset,
+            window=last is not None,
+        )
         return messages
 
     def export_session(

@@ -30,3 +30,22 @@ def check_page(session_id: str, messages: Sequence[SessionMessage], *, first: in
                 f"session {session_id!r} has a gap in its messages: expected sequence "
                 f"{expected}, found {message.sequence}"
             )
+
+
+def check_range(
+    session_id: str,
+    messages: Sequence[SessionMessage],
+    *,
+    after_sequence: int | None,
+    offset: int,
+    window: bool,
+) -> None:
+    """A page of a sequence range starts where its bounds put it; a latest-N window may start
+    anywhere, but neither may skip a sequence."""
+    if not messages:
+        return
+    if window:
+        first = messages[0].sequence
+    else:
+        first = offset if after_sequence is None else after_sequence + 1 + offset
+    check_page(session_id, messages, first=first)
