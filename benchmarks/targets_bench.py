@@ -411,8 +411,8 @@ class ExportToFile:
     timeout = 600.0
 
     def setup(self) -> None:
-        env = self.env = support.environment()
-        self.session_id = _long_session(env, STREAMED)
+        env = self.env = support.environment(upgrade_in_child=True)
+        self.session_id = env.memo("streamed", lambda: support.load_session_in_child(env, STREAMED))
         env.service  # noqa: B018 - open the library before the floor is measured
         self.path = os.path.join(env.directory or ".", f"{env.actor_name}.json")
 
@@ -447,7 +447,7 @@ class ImportFromFile:
         return path
 
     def setup(self, path: str) -> None:
-        self.env = support.environment()
+        self.env = support.environment(upgrade_in_child=True)
         self.env.service  # noqa: B018 - open the library before the floor is measured
         self.imported: str | None = None
 
