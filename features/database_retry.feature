@@ -93,6 +93,20 @@ Feature: Retrying a unit of work on transient database errors
       | a binding ProgrammingError | 42501 InsufficientPrivilege | 1064 ER_PARSE_ERROR | DatabaseError            | database error:       |
       | SQLITE_IOERR               | 53100 DiskFull              | 1021 ER_DISK_FULL   | DatabaseUnavailableError | database unavailable: |
 
+  Scenario Outline: A stream that fails part way is the library's error, not retried (<operation>)
+    Given a session for actor "streamer" with 2 messages
+    And every "<statement>" statement fails with SQLITE_IOERR on SQLite, 53100 DiskFull on PostgreSQL or 1021 ER_DISK_FULL on MariaDB
+    When the service is asked to <operation>
+    Then the call fails with DatabaseUnavailableError mentioning "database unavailable:"
+    And the library error wraps the injected driver error and shows no SQL
+    And the watched statement ran 1 time
+    And the database is unchanged
+
+    Examples:
+      | operation                               | statement                    |
+      | stream the session to a file            | SELECT session_messages.id   |
+      | import a streamed export of the session | INSERT INTO session_messages |
+
   Scenario: A transient failure that persists ends with DatabaseUnavailableError after every attempt
     Given a session for actor "patient"
     And every "UPDATE sessions SET message_count" statement fails with SQLITE_BUSY on SQLite, 40P01 DeadlockDetected on PostgreSQL or 1213 ER_LOCK_DEADLOCK on MariaDB

@@ -19,6 +19,8 @@ shared database is only read or upgraded in place.
 
 from __future__ import annotations
 
+import io
+import json
 import logging
 import os
 import re
@@ -532,6 +534,12 @@ OPERATIONS: dict[str, Callable[[Context], Any]] = {
     "read the session's messages": lambda c: c.service.get_messages(c.session.id),
     "export the session": lambda c: c.service.export_session(c.session.id),
     "append a message": lambda c: c.service.append_message(c.session.id, "user", "one more"),
+    "stream the session to a file": lambda c: c.service.export_session_to_file(
+        c.session.id, io.BytesIO()
+    ),
+    "import a streamed export of the session": lambda c: c.service.import_session_from_file(
+        io.BytesIO(json.dumps(c.service.export_session(c.session.id)).encode())
+    ),
 }
 
 

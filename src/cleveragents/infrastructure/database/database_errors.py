@@ -7,6 +7,8 @@ parameters, so neither message contents nor credentials reach a log.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from sqlalchemy import exc
 
@@ -65,6 +67,16 @@ def describe(error: exc.SQLAlchemyError) -> str:
     if message:
         parts.append(message)
     return ": ".join(parts)
+
+
+@contextmanager
+def translated_errors() -> Iterator[None]:
+    """The library's errors for database failures of work that is never re-run (a stream
+    that may be half consumed), as ``database_retry`` gives them to work that is."""
+    try:
+        yield
+    except exc.SQLAlchemyError as error:
+        raise translate(error, attempts=1) from error
 
 
 def translate(error: exc.SQLAlchemyError, *, attempts: int) -> DatabaseError:

@@ -17,6 +17,7 @@ from cleveragents.domain.errors import (
     SessionNotFoundError,
 )
 from cleveragents.domain.session import ActorStatistics, Session, SessionMessage, SessionOrder
+from cleveragents.infrastructure.database.database_errors import translated_errors
 from cleveragents.infrastructure.database.entity_mapping import (
     MESSAGE_COLUMNS,
     SESSION_COLUMNS,
@@ -125,7 +126,10 @@ class SessionRepository(Repository):
         Raises:
             SessionNotFoundError: no session has that id.
         """
-        with self._database.transaction(write=False, snapshot=True) as connection:
+        with (
+            translated_errors(),
+            self._database.transaction(write=False, snapshot=True) as connection,
+        ):
             found = sessions_from_result(
                 connection.execute(_SELECT_SESSION, {"session_id": session_id})
             )
@@ -143,9 +147,9 @@ class SessionRepository(Repository):
 
         The iterable may raise at any point (a document found faulty half way): the whole
         transaction rolls back and nothing is stored. Not retried: the messages cannot be
-        read a second time.
+        read a second time; a failure is reported as the library's error at once.
         """
-        with self._database.transaction(write=True) as connection:
+        with translated_errors(), self._database.transaction(write=True) as connection:
             connection.execute(_INSERT_SESSION, session_row(session))
             remaining = iter(messages)
             while batch := [message_row(m) for m in islice(remaining, STREAM_BATCH_SIZE)]:
