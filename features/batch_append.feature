@@ -43,6 +43,18 @@ Feature: Appending a batch of messages in one transaction
       | metadata that is a list | messages[2].metadata must be a JSON object |
       | the wrong type          | messages[2] must be a NewMessage or a mapping |
 
+  Scenario Outline: A batch that is not a list of messages is refused (<batch>)
+    Given a session for actor "planner" with 1 messages
+    When I try to append <batch> as a batch
+    Then the call fails with InvalidSessionDataError mentioning "messages must be an iterable of messages, got <type>"
+    And the database is unchanged
+
+    Examples:
+      | batch               | type |
+      | a string            | str  |
+      | a single mapping    | dict |
+      | a number            | int  |
+
   Scenario: A batch for a session that does not exist is refused, empty or not
     Given a session for actor "planner" with 1 messages
     When I try to append a batch of 2 messages to the session "01ARZ3NDEKTSV4RRFFQ69G5FAV"

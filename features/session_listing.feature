@@ -61,3 +61,8 @@ Feature: Listing sessions by owner and activity, page after page by cursor
       | a garbled cursor                | cursor is not one this library issued               |
       | a number                        | cursor must be a string, got int                    |
       | an unknown order                | order_by must be one of created_at, updated_at, got 'title' |
+      | an empty cursor                 | cursor is not one this library issued               |
+      | a cursor of another version     | cursor is not one this library issued               |
+      | a forged cursor without an id   | cursor is not one this library issued               |
+      | a forged cursor with a bad time | cursor is not one this library issued               |
+      | a forged cursor with a naive time | cursor is not one this library issued             |

@@ -86,6 +86,16 @@ def when_append_defective(context: Context, defect: str) -> None:
     capture(context, lambda: context.service.append_messages(context.session.id, items))
 
 
+@when("I try to append {batch} as a batch")
+def when_append_not_a_batch(context: Context, batch: str) -> None:
+    values = {
+        "a string": "user: hello",
+        "a single mapping": {"role": "user", "content": "hello"},
+        "a number": 3,
+    }
+    capture(context, lambda: context.service.append_messages(context.session.id, values[batch]))
+
+
 @when('I try to append a batch of {count:d} messages to the session "{session_id}"')
 def when_append_unknown(context: Context, count: int, session_id: str) -> None:
     capture(context, lambda: context.service.append_messages(session_id, batch_of(count)))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import random
 from typing import Any
 
@@ -9,6 +11,21 @@ from behave import given, then, when
 from behave.runner import Context
 
 from cleveragents import domain
+
+
+def forged_cursor(genuine: str, misuse: str) -> str:
+    """The genuine cursor's fields, altered as ``misuse`` says, encoded the same way."""
+    fields = json.loads(base64.urlsafe_b64decode(genuine + "=" * (-len(genuine) % 4)))
+    if misuse == "a cursor of another version":
+        fields["v"] = 2
+    elif misuse == "a forged cursor without an id":
+        del fields["i"]
+    elif misuse == "a forged cursor with a bad time":
+        fields["k"] = "yesterday"
+    else:
+        assert misuse == "a forged cursor with a naive time", misuse
+        fields["k"] = "2026-01-01T00:00:00"
+    return base64.urlsafe_b64encode(json.dumps(fields).encode()).decode().rstrip("=")
 
 
 def list_in_pages(
@@ -108,6 +125,10 @@ def when_misuse_cursor(context: Context, misuse: str) -> None:
         arguments["cursor"] = "not-a-cursor!"
     elif misuse == "a number":
         arguments["cursor"] = 42
+    elif misuse == "an empty cursor":
+        arguments["cursor"] = ""
+    elif misuse.startswith(("a cursor of another version", "a forged cursor")):
+        arguments["cursor"] = forged_cursor(context.cursor, misuse)
     else:
         assert misuse == "an unknown order", misuse
         arguments["order_by"] = "title"
