@@ -34,6 +34,7 @@ def before_all(context: Context) -> None:
     reset_schema(context.inspection_engine)
     upgrade_database(url)
     context.database_fingerprint = lambda: database_fingerprint(context.inspection_engine)
+    context.fingerprint_of = database_fingerprint
 
 
 def after_all(context: Context) -> None:
