@@ -23,6 +23,9 @@ MAX_CONTENT_LENGTH = 16 * 1024 * 1024
 MAX_TOKEN_VALUE = 2**63 - 1
 MAX_TOKEN_COUNT = 2**31 - 1
 MAX_SEQUENCE = 2**31 - 1
+# More rows than any table holds: a larger page size (sys.maxsize for "all of them") means
+# the same, and leaves room for the extra row a listing fetches inside BIGINT everywhere.
+MAX_PAGE_ROWS = 2**62
 
 
 def check_text(name: str, value: object, *, max_length: int, allow_blank: bool = False) -> str:

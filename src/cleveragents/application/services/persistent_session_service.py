@@ -190,7 +190,7 @@ class PersistentSessionService(SessionService):
         order_by: SessionOrder = "created_at",
         cursor: str | None = None,
     ) -> SessionPage:
-        limit = input_rules.check_limit(limit, minimum=1)
+        limit = min(input_rules.check_limit(limit, minimum=1), input_rules.MAX_PAGE_ROWS)
         offset = input_rules.check_count("offset", offset)
         actor_name = input_rules.check_optional_text(
             "actor_name", actor_name, max_length=input_rules.MAX_ACTOR_NAME_LENGTH
