@@ -31,6 +31,7 @@ def run_fixed_program(differential: Differential) -> None:
     differential.empty()
     ids = create_and_list(differential)
     write_and_read(differential, ids[0])
+    write_at_row_limit(differential, ids[-1])
     move_and_remove(differential, ids)
 
 
@@ -107,6 +108,18 @@ def write_and_read(differential: Differential, target: str) -> None:
     )
     for window in WINDOWS:
         same(f"get_messages(**{window!r})", lambda s, w=window: s.get_messages(target, **w))
+
+
+def write_at_row_limit(differential: Differential, target: str) -> None:
+    """A message at the row limit in characters that all need escaping on MariaDB, and one
+    byte past it, on a session that is not exported, to spare the run their weight."""
+    row_limit = input_rules.MAX_ROW_TEXT_BYTES - len("{}")
+    for content in ["\n" * row_limit, "x" * (row_limit + 1)]:
+        differential.same(
+            f"append {len(content)} characters",
+            lambda s, c=content: s.append_message(target, "user", c),
+        )
+    differential.same("get_messages(last=1)", lambda s: s.get_messages(target, last=1))
 
 
 def move_and_remove(differential: Differential, ids: list[str]) -> None:

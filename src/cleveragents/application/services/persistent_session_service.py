@@ -176,6 +176,7 @@ class PersistentSessionService(SessionService):
             created_at=now,
             updated_at=now,
         )
+        input_rules.check_row_size("title", session.title, session.metadata)
         return self._sessions.create(session)
 
     def get(self, session_id: str) -> Session | None:
@@ -234,6 +235,7 @@ class PersistentSessionService(SessionService):
                 "token_count", token_count, maximum=input_rules.MAX_TOKEN_COUNT
             ),
         )
+        input_rules.check_row_size("content", draft.content, draft.metadata or {})
         (message,) = self._messages.append(
             session_id=session_id,
             drafts=[draft],
