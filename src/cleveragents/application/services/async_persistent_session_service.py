@@ -15,6 +15,7 @@ from cleveragents.application.services.persistent_session_service import (
     PersistentSessionService,
 )
 from cleveragents.domain.async_session_service import AsyncSessionService
+from cleveragents.domain.errors import DatabaseUnavailableError
 from cleveragents.domain.session import (
     ActorStatistics,
     NewMessage,
@@ -146,7 +147,7 @@ class AsyncPersistentSessionService(AsyncSessionService):
     def _start(self, call: Callable[[], R]) -> asyncio.Future[R]:
         """Run ``call`` as a task of its own, so cancelling its waiter cannot interrupt it."""
         if self._closed:
-            raise RuntimeError("the session service is closed")
+            raise DatabaseUnavailableError("the session service is closed")
         task = asyncio.ensure_future(self._runner.run(call))
         self._running.add(task)
         task.add_done_callback(self._finished)
