@@ -117,6 +117,7 @@ def before_all(context: Context) -> None:
     reset_schema(context.inspection_engine)
     upgrade_database(url)
     context.database_fingerprint = lambda: database_fingerprint(context.inspection_engine)
+    context.fingerprint_of = database_fingerprint
     context.facade = os.environ.get(TEST_FACADE_VARIABLE, "sync")
     if context.facade not in ("sync", "async"):
         raise ValueError(f"{TEST_FACADE_VARIABLE} must be sync or async, not {context.facade!r}")
