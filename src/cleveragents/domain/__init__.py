@@ -1,5 +1,6 @@
 """Vocabulary of session persistence: entities, the service contract and errors."""
 
+from cleveragents.domain.async_session_service import AsyncSessionService
 from cleveragents.domain.errors import (
     ChecksumMismatchError,
     CommitOutcomeUnknownError,
@@ -12,6 +13,7 @@ from cleveragents.domain.errors import (
     SchemaDowngradeRefusedError,
     SchemaOutOfDateError,
     SequenceConflictError,
+    SessionAlreadyExistsError,
     SessionImportError,
     SessionIntegrityError,
     SessionNotFoundError,
@@ -32,6 +34,7 @@ from cleveragents.domain.session_service import ExportDocument, SessionService
 
 __all__ = [
     "ActorStatistics",
+    "AsyncSessionService",
     "ChecksumMismatchError",
     "CommitOutcomeUnknownError",
     "DatabaseConfigurationError",
@@ -46,6 +49,7 @@ __all__ = [
     "SchemaOutOfDateError",
     "SequenceConflictError",
     "Session",
+    "SessionAlreadyExistsError",
     "SessionImportError",
     "SessionIntegrityError",
     "SessionMessage",

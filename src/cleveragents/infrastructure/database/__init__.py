@@ -1,10 +1,16 @@
 """SQLAlchemy models, repositories and schema migrations for session persistence."""
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import sessionmaker
 
+from cleveragents.infrastructure.database.async_access import (
+    AsyncDatabaseAccess,
+    async_access_for_engine,
+    async_access_for_sessionmaker,
+    async_access_for_url,
+)
 from cleveragents.infrastructure.database.database import Database
 from cleveragents.infrastructure.database.engine import (
     DATABASE_SCHEMA_VARIABLE,
@@ -34,11 +40,19 @@ from cleveragents.infrastructure.database.schema_migrations import (
 
 # The caller-side types the application layer names without importing SQLAlchemy itself.
 SessionFactory = sessionmaker[Any]
+if TYPE_CHECKING:
+    # Named in annotations only: SQLAlchemy's asyncio layer needs greenlet, which only the
+    # postgresql extra installs.
+    from sqlalchemy.ext.asyncio import AsyncEngine as AsyncEngine
+    from sqlalchemy.ext.asyncio import async_sessionmaker
+
+    AsyncSessionFactory = async_sessionmaker[Any]
 
 __all__ = [
     "DATABASE_SCHEMA_VARIABLE",
     "DATABASE_URL_VARIABLE",
     "VERSION_TABLE",
+    "AsyncDatabaseAccess",
     "Database",
     "Engine",
     "ResourceModel",
@@ -48,6 +62,9 @@ __all__ = [
     "SessionMessageRepository",
     "SessionModel",
     "SessionRepository",
+    "async_access_for_engine",
+    "async_access_for_sessionmaker",
+    "async_access_for_url",
     "create_database_engine",
     "current_revision",
     "database_retry",
