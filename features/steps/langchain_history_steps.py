@@ -11,7 +11,13 @@ from behave import given, then, when
 from behave.runner import Context
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    rule,
+    run_state_machine_as_test,
+)
 from langchain_core.chat_history import InMemoryChatMessageHistory
 from langchain_core.language_models.fake_chat_models import FakeMessagesListChatModel
 from langchain_core.messages import (
@@ -24,8 +30,8 @@ from langchain_core.messages import (
     ToolMessage,
     messages_to_dict,
 )
-from langchain_core.prompts import ChatPromptTemplate, MessagesPlaceholder
 from langchain_core.prompt_values import PromptValue
+from langchain_core.prompts import ChatPromptTemplate, MessagesPlaceholder
 from langchain_core.runnables import RunnableLambda
 from langchain_core.runnables.history import RunnableWithMessageHistory
 
@@ -225,7 +231,11 @@ MESSAGES = st.one_of(
         content=TEXT,
         tool_calls=st.lists(
             st.fixed_dictionaries(
-                {"name": IDS, "args": st.dictionaries(IDS, st.integers() | TEXT, max_size=2), "id": IDS}
+                {
+                    "name": IDS,
+                    "args": st.dictionaries(IDS, st.integers() | TEXT, max_size=2),
+                    "id": IDS,
+                }
             ),
             max_size=2,
         ),

@@ -28,13 +28,15 @@ from cleveragents.integrations.openai_agents import CleverAgentsSession
 WORKER = Path(__file__).resolve().parent.parent / "workers" / "agent_turn_worker.py"
 
 EVERY_KIND_OF_ITEM: list[dict[str, Any]] = [
-    {"role": "user", "content": "Where is order 1042? Ünïcode 😀 and \"quotes\"\n"},
+    {"role": "user", "content": 'Where is order 1042? Ünïcode 😀 and "quotes"\n'},
     {
         "id": "msg_1",
         "type": "message",
         "role": "assistant",
         "status": "completed",
-        "content": [{"type": "output_text", "text": "Checking.", "annotations": [], "logprobs": []}],
+        "content": [
+            {"type": "output_text", "text": "Checking.", "annotations": [], "logprobs": []}
+        ],
     },
     {
         "type": "function_call",
@@ -117,7 +119,9 @@ def given_library_session(context: Context, session_id: str, content: str) -> No
     context.run_async(write())
 
 
-@given('{count:d} Agents SDK sessions "{session_id}" on the run\'s database, each with its own service')
+@given(
+    '{count:d} Agents SDK sessions "{session_id}" on the run\'s database, each with its own service'
+)
 def given_racing_sessions(context: Context, count: int, session_id: str) -> None:
     services = [AsyncPersistentSessionService.from_url(context.database_url) for _ in range(count)]
     for service in services:
@@ -209,10 +213,14 @@ def when_open_long_id(context: Context, length: int) -> None:
 @then("reading the session's items gives every item back equal as JSON, in order")
 def then_every_kind_back(context: Context) -> None:
     items = context.run_async(context.agents_session.get_items())
-    assert json.dumps(items, sort_keys=True) == json.dumps(EVERY_KIND_OF_ITEM, sort_keys=True), items
+    assert json.dumps(items, sort_keys=True) == json.dumps(EVERY_KIND_OF_ITEM, sort_keys=True), (
+        items
+    )
 
 
-@then('the library session "{session_id}" is owned by "{actor}" and holds messages with roles {roles}')
+@then(
+    'the library session "{session_id}" is owned by "{actor}" and holds messages with roles {roles}'
+)
 def then_library_view(context: Context, session_id: str, actor: str, roles: str) -> None:
     session = context.run_async(context.async_service.get(session_id))
     assert session is not None and session.actor_name == actor, session
@@ -287,17 +295,22 @@ JSON_SCALARS = (
 )
 JSON_VALUES = st.recursive(
     JSON_SCALARS,
-    lambda children: st.lists(children, max_size=3)
-    | st.dictionaries(st.text(max_size=8), children, max_size=3),
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=8), children, max_size=3)
+    ),
     max_leaves=8,
 )
 TEXT = st.text(st.characters(exclude_categories=("Cs",)), max_size=40)
 ITEMS = st.one_of(
-    st.fixed_dictionaries({"role": st.sampled_from(["user", "assistant", "system"]), "content": TEXT}),
+    st.fixed_dictionaries(
+        {"role": st.sampled_from(["user", "assistant", "system"]), "content": TEXT}
+    ),
     st.fixed_dictionaries(
         {"type": st.just("function_call"), "call_id": TEXT, "name": TEXT, "arguments": TEXT}
     ),
-    st.fixed_dictionaries({"type": st.just("function_call_output"), "call_id": TEXT, "output": TEXT}),
+    st.fixed_dictionaries(
+        {"type": st.just("function_call_output"), "call_id": TEXT, "output": TEXT}
+    ),
     st.fixed_dictionaries(
         {"type": st.just("reasoning"), "id": TEXT, "summary": st.lists(JSON_VALUES, max_size=2)}
     ),
@@ -322,7 +335,10 @@ class AgainstSqliteSession(RuleBasedStateMachine):
     def both(self, call: str, *arguments: Any) -> None:
         ours = self.context.run_async(getattr(self.ours, call)(*arguments))
         theirs = self.context.run_async(getattr(self.theirs, call)(*arguments))
-        assert json.dumps(ours, sort_keys=True) == json.dumps(theirs, sort_keys=True), (ours, theirs)
+        assert json.dumps(ours, sort_keys=True) == json.dumps(theirs, sort_keys=True), (
+            ours,
+            theirs,
+        )
 
     @rule(items=st.lists(ITEMS, max_size=4))
     def add(self, items: list[dict[str, Any]]) -> None:
@@ -430,7 +446,13 @@ def then_new_process(context: Context) -> None:
     if "coverage" in sys.modules and sys.modules["coverage"].Coverage.current() is not None:
         environment["COVERAGE_PROCESS_START"] = os.path.abspath("pyproject.toml")
     completed = subprocess.run(
-        [sys.executable, str(WORKER), context.database_url, context.agents_session.session_id, "Bye"],
+        [
+            sys.executable,
+            str(WORKER),
+            context.database_url,
+            context.agents_session.session_id,
+            "Bye",
+        ],
         capture_output=True,
         text=True,
         env=environment,

@@ -31,9 +31,15 @@ class RecordingModel(Model):
         self.inputs: list[list[TResponseInputItem]] = []
 
     async def get_response(
-        self, system_instructions: str | None, input: str | list[TResponseInputItem], *args: Any, **kwargs: Any
+        self,
+        system_instructions: str | None,
+        input: str | list[TResponseInputItem],
+        *args: Any,
+        **kwargs: Any,
     ) -> ModelResponse:
-        self.inputs.append([{"role": "user", "content": input}] if isinstance(input, str) else list(input))
+        self.inputs.append(
+            [{"role": "user", "content": input}] if isinstance(input, str) else list(input)
+        )
         return ModelResponse(output=self.script.pop(0), usage=Usage(), response_id=None)
 
     def stream_response(self, *args: Any, **kwargs: Any) -> AsyncIterator[TResponseStreamEvent]:
@@ -48,7 +54,9 @@ def lookup_order(order: int) -> str:
 
 async def run_turn(session: Session, model: RecordingModel, question: str) -> str:
     """Run one turn of the support agent with ``session``; return its final answer."""
-    agent = Agent(name="support", instructions="Help with orders.", model=model, tools=[lookup_order])
+    agent = Agent(
+        name="support", instructions="Help with orders.", model=model, tools=[lookup_order]
+    )
     result = await Runner.run(
         agent, question, session=session, run_config=RunConfig(tracing_disabled=True)
     )

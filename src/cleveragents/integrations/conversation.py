@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 
-from cleveragents.application.services.input_rules import check_caller_session_id
+from cleveragents.application.services.input_rules import check_new_session_id
 from cleveragents.domain import (
     AsyncSessionService,
     NewMessage,
@@ -24,7 +25,7 @@ class Conversation:
 
     def __init__(self, service: AsyncSessionService, session_id: str, actor_name: str) -> None:
         self.service = service
-        self.session_id = check_caller_session_id(session_id)
+        self.session_id = check_new_session_id(session_id)
         self.actor_name = actor_name
 
     async def append(self, batch: Sequence[NewMessage]) -> None:
@@ -38,10 +39,9 @@ class Conversation:
             await self.service.append_messages(self.session_id, batch)
 
     async def _create(self) -> None:
-        try:
+        # Another writer may have created it first; the append that follows goes there.
+        with contextlib.suppress(SessionAlreadyExistsError):
             await self.service.create(self.actor_name, session_id=self.session_id)
-        except SessionAlreadyExistsError:
-            pass  # another writer created it first; the append that follows goes there
 
     async def read(self, *, last: int | None = None) -> list[SessionMessage]:
         """The whole history, or its latest ``last`` messages, oldest first."""
@@ -56,7 +56,5 @@ class Conversation:
 
     async def clear(self) -> None:
         """Remove every message; the session, its metadata and token totals stay."""
-        try:
+        with contextlib.suppress(SessionNotFoundError):
             await self.service.clear_messages(self.session_id)
-        except SessionNotFoundError:
-            pass

@@ -16,8 +16,13 @@ from langchain_core.chat_history import BaseChatMessageHistory
 from langchain_core.messages import BaseMessage, message_to_dict, messages_from_dict
 
 from cleveragents.application.services import AsyncPersistentSessionService
-from cleveragents.application.services.input_rules import check_caller_session_id
-from cleveragents.domain import AsyncSessionService, InvalidSessionDataError, NewMessage, SessionMessage
+from cleveragents.application.services.input_rules import check_new_session_id
+from cleveragents.domain import (
+    AsyncSessionService,
+    InvalidSessionDataError,
+    NewMessage,
+    SessionMessage,
+)
 from cleveragents.integrations.conversation import Conversation
 from cleveragents.integrations.event_loop_thread import EventLoopThread
 
@@ -25,6 +30,10 @@ from cleveragents.integrations.event_loop_thread import EventLoopThread
 MESSAGE_FORMAT = "langchain-message"
 _MESSAGE_METADATA = {"format": MESSAGE_FORMAT}
 _PLAIN_TYPES = {"user": "human", "assistant": "ai"}
+
+# One loop thread serves the synchronous calls of every history, so a service that histories
+# share is driven from one loop whatever number of histories a chain creates.
+_SYNC_CALLS = EventLoopThread("cleveragents-langchain")
 
 
 def encode_message(index: int, message: object) -> NewMessage:
@@ -66,7 +75,7 @@ class CleverAgentsChatMessageHistory(BaseChatMessageHistory):
 
     The async methods (``aget_messages``, ``aadd_messages``, ``aclear``) await the service on
     the caller's loop. The sync ones (``messages``, ``add_messages``, ``clear``) run it on an
-    event loop thread of this history's own, so they work in plain scripts and do not
+    event loop thread the library keeps for them, so they work in plain scripts and do not
     deadlock when called from inside a running loop (they block that loop while they wait,
     as any synchronous I/O does: prefer the async methods there). The library session is
     created on the first append, owned by ``actor_name``.
@@ -86,7 +95,6 @@ class CleverAgentsChatMessageHistory(BaseChatMessageHistory):
     ) -> None:
         self._conversation = Conversation(service, session_id, actor_name)
         self.session_id = self._conversation.session_id
-        self._loop_thread = EventLoopThread(f"cleveragents-history-{self.session_id}")
         self._owns_service = False
 
     @classmethod
@@ -100,7 +108,7 @@ class CleverAgentsChatMessageHistory(BaseChatMessageHistory):
     ) -> Self:
         """A history on a service of its own for ``url`` (as
         ``AsyncPersistentSessionService.from_url``), which :meth:`close` closes."""
-        check_caller_session_id(session_id)  # before the service opens any connection
+        check_new_session_id(session_id)  # before the service opens any connection
         service = AsyncPersistentSessionService.from_url(url, schema=schema)
         history = cls(session_id, service, actor_name=actor_name)
         history._owns_service = True
@@ -109,15 +117,15 @@ class CleverAgentsChatMessageHistory(BaseChatMessageHistory):
     @property
     def messages(self) -> list[BaseMessage]:  # type: ignore[override]
         """Every message, oldest first."""
-        return self._loop_thread.run(self.aget_messages())
+        return _SYNC_CALLS.run(self.aget_messages())
 
     def add_messages(self, messages: Sequence[BaseMessage]) -> None:
         """Append the messages in one transaction."""
-        self._loop_thread.run(self.aadd_messages(messages))
+        _SYNC_CALLS.run(self.aadd_messages(messages))
 
     def clear(self) -> None:
         """Remove every message; the library session (metadata, token totals) stays."""
-        self._loop_thread.run(self.aclear())
+        _SYNC_CALLS.run(self.aclear())
 
     async def aget_messages(self) -> list[BaseMessage]:
         return [decode_message(message) for message in await self._conversation.read()]
@@ -129,14 +137,12 @@ class CleverAgentsChatMessageHistory(BaseChatMessageHistory):
         await self._conversation.clear()
 
     def close(self) -> None:
-        """Stop the sync calls' loop thread, and the service if :meth:`from_url` opened it."""
+        """Close the service if :meth:`from_url` opened it; else nothing."""
         if self._owns_service:
-            self._loop_thread.run(self._conversation.service.aclose())
-        self._loop_thread.close()
+            _SYNC_CALLS.run(self._conversation.service.aclose())
 
     async def aclose(self) -> None:
         """:meth:`close` from async code."""
-        self._loop_thread.close()
         if self._owns_service:
             await self._conversation.service.aclose()
 

@@ -15,8 +15,13 @@ from agents.items import TResponseInputItem
 from agents.memory import SessionSettings
 
 from cleveragents.application.services import AsyncPersistentSessionService
-from cleveragents.application.services.input_rules import MAX_ROLE_LENGTH, check_caller_session_id
-from cleveragents.domain import AsyncSessionService, InvalidSessionDataError, NewMessage, SessionMessage
+from cleveragents.application.services.input_rules import MAX_ROLE_LENGTH, check_new_session_id
+from cleveragents.domain import (
+    AsyncSessionService,
+    InvalidSessionDataError,
+    NewMessage,
+    SessionMessage,
+)
 from cleveragents.integrations.conversation import Conversation
 
 #: The ``format`` metadata of a message holding an SDK item as JSON text.
@@ -100,7 +105,7 @@ class CleverAgentsSession:
     ) -> Self:
         """A session on a service of its own for ``url`` (as
         ``AsyncPersistentSessionService.from_url``), which :meth:`aclose` closes."""
-        check_caller_session_id(session_id)  # before the service opens any connection
+        check_new_session_id(session_id)  # before the service opens any connection
         service = AsyncPersistentSessionService.from_url(url, schema=schema)
         session = cls(session_id, service, actor_name=actor_name, session_settings=session_settings)
         session._owns_service = True
