@@ -75,6 +75,7 @@ Feature: An OpenAI Agents SDK session kept by the library
       | an item holding a Python object  | items[1] is not JSON-serialisable   |
       | an item holding a NaN            | items[1] is not JSON-serialisable   |
       | a list instead of an item        | items[1] must be a dict             |
+      | an item nested 100,000 levels deep | items[1] is nested too deeply to store |
 
   Scenario: An over-long session id is refused before any connection is made
     When I open an Agents SDK session with an id of 129 characters

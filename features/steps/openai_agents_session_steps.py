@@ -188,10 +188,18 @@ def when_race(context: Context, count: int) -> None:
     context.race_results = context.run_async(race())
 
 
+def deeply_nested(levels: int) -> dict[str, Any]:
+    item: dict[str, Any] = {"role": "user", "content": "bottom"}
+    for _ in range(levels):
+        item = {"type": "wrapper", "inner": item}
+    return item
+
+
 BAD_ITEMS: dict[str, Any] = {
     "an item holding a Python object": {"role": "user", "content": "hi", "extra": object()},
     "an item holding a NaN": {"role": "user", "content": "hi", "score": math.nan},
     "a list instead of an item": ["role", "user"],
+    "an item nested 100,000 levels deep": deeply_nested(100_000),
 }
 
 
