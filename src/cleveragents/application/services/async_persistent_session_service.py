@@ -25,10 +25,15 @@ from cleveragents.domain.session import (
 )
 from cleveragents.domain.session_service import ExportDocument, ReadableFile, WritableFile
 from cleveragents.infrastructure.database import (
+    AsyncDatabaseAccess,
+    AsyncEngine,
+    AsyncSessionFactory,
     Engine,
     RetryPolicy,
     SessionFactory,
-    WorkerThreadRunner,
+    async_access_for_engine,
+    async_access_for_sessionmaker,
+    async_access_for_url,
 )
 
 R = TypeVar("R")
@@ -67,22 +72,19 @@ class AsyncPersistentSessionService(AsyncSessionService):
         purge_batch_size: int = 500,
         schema: str | None = None,
     ) -> Self:
-        """A service on ``url``, as :meth:`PersistentSessionService.from_url` opens one."""
-        return cls(
-            lambda: PersistentSessionService.from_url(
-                url,
-                retry_policy=retry_policy,
-                import_limits=import_limits,
-                purge_batch_size=purge_batch_size,
-                schema=schema,
-            ),
-            WorkerThreadRunner(),
-        )
+        """A service on ``url``, as :meth:`PersistentSessionService.from_url` opens one.
+
+        A ``postgresql+psycopg`` URL is driven through psycopg's asyncio mode on the event
+        loop itself; SQLite and MySQL/MariaDB URLs through worker threads of the service's
+        own.
+        """
+        access = async_access_for_url(url, retry_policy=retry_policy, schema=schema)
+        return cls._over(access, import_limits=import_limits, purge_batch_size=purge_batch_size)
 
     @classmethod
     def from_engine(
         cls,
-        engine: Engine,
+        engine: Engine | AsyncEngine,
         *,
         retry_policy: RetryPolicy | None = None,
         import_limits: ImportLimits | None = None,
@@ -90,38 +92,41 @@ class AsyncPersistentSessionService(AsyncSessionService):
         schema: str | None = None,
     ) -> Self:
         """A service on the caller's engine, as :meth:`PersistentSessionService.from_engine`
-        opens one (``aclose()`` leaves the engine to its owner)."""
-        return cls(
-            lambda: PersistentSessionService.from_engine(
-                engine,
-                retry_policy=retry_policy,
-                import_limits=import_limits,
-                purge_batch_size=purge_batch_size,
-                schema=schema,
-            ),
-            WorkerThreadRunner(),
-        )
+        opens one; ``aclose()`` leaves the engine to its owner. An ``AsyncEngine`` is
+        driven on the event loop, a plain ``Engine`` from worker threads."""
+        access = async_access_for_engine(engine, retry_policy=retry_policy, schema=schema)
+        return cls._over(access, import_limits=import_limits, purge_batch_size=purge_batch_size)
 
     @classmethod
     def from_sessionmaker(
         cls,
-        factory: SessionFactory,
+        factory: SessionFactory | AsyncSessionFactory,
         *,
         retry_policy: RetryPolicy | None = None,
         import_limits: ImportLimits | None = None,
         purge_batch_size: int = 500,
         schema: str | None = None,
     ) -> Self:
-        """A service on the engine the caller's ``sessionmaker`` is bound to."""
+        """A service on the engine the caller's ``sessionmaker`` or ``async_sessionmaker``
+        is bound to."""
+        access = async_access_for_sessionmaker(factory, retry_policy=retry_policy, schema=schema)
+        return cls._over(access, import_limits=import_limits, purge_batch_size=purge_batch_size)
+
+    @classmethod
+    def _over(
+        cls,
+        access: AsyncDatabaseAccess,
+        *,
+        import_limits: ImportLimits | None,
+        purge_batch_size: int,
+    ) -> Self:
         return cls(
-            lambda: PersistentSessionService.from_sessionmaker(
-                factory,
-                retry_policy=retry_policy,
+            lambda: PersistentSessionService(
+                access.open_database(),
                 import_limits=import_limits,
                 purge_batch_size=purge_batch_size,
-                schema=schema,
             ),
-            WorkerThreadRunner(),
+            access.runner,
         )
 
     async def __aenter__(self) -> Self:
