@@ -22,6 +22,11 @@ Feature: A LangChain chat message history kept by the library
     Then reading the history synchronously from a coroutine gives the 6 messages in order
     And clearing it synchronously from a coroutine leaves no messages
 
+  Scenario: A history opened from a URL owns its service, in sync and in async code
+    When I add 2 messages through a LangChain history "own-1" opened from the URL in a with block
+    And I read "own-1" through a LangChain history opened from the URL in an async with block
+    Then that read gave the 2 messages
+
   Scenario: A history written through the library's own API reads as LangChain messages
     Given a library session "handover-2" with messages by user, assistant and tool
     When I open a LangChain history "handover-2" on the run's database

@@ -13,6 +13,11 @@ Feature: An OpenAI Agents SDK session kept by the library
     Then reading the session's items gives every item back equal as JSON, in order
     And the library session "support-chat-7" is owned by "openai-agents" and holds messages with roles user, assistant, function_call, function_call_output, reasoning, item_reference
 
+  Scenario: A session opened from a URL owns its service; one given a service leaves it open
+    When I add item 1 through an Agents SDK session "own-2" opened from the URL in an async with block
+    And I leave an async with block of an Agents SDK session "own-2" on the run's service
+    Then the run's service still reads item 1 of "own-2"
+
   Scenario: An agent can continue a session written through the library's own API
     Given a library session "handover-1" with a user message "Where is my order?"
     When I open an Agents SDK session "handover-1" on the run's database

@@ -149,6 +149,32 @@ def when_aclear(context: Context) -> None:
     context.run_async(context.history.aclear())
 
 
+@when(
+    'I add {count:d} messages through a LangChain history "{session_id}" opened from the URL'
+    " in a with block"
+)
+def when_add_owned(context: Context, count: int, session_id: str) -> None:
+    with CleverAgentsChatMessageHistory.from_url(session_id, context.database_url) as history:
+        history.add_messages([numbered(n) for n in range(count)])
+
+
+@when(
+    'I read "{session_id}" through a LangChain history opened from the URL in an async with block'
+)
+def when_read_owned(context: Context, session_id: str) -> None:
+    async def read() -> list[BaseMessage]:
+        history = CleverAgentsChatMessageHistory.from_url(session_id, context.database_url)
+        async with history:
+            return await history.aget_messages()
+
+    context.read = context.run_async(read())
+
+
+@then("that read gave the {count:d} messages")
+def then_owned_read(context: Context, count: int) -> None:
+    assert contents(context.read) == [f"message {n}" for n in range(count)], context.read
+
+
 BAD_MESSAGES: dict[str, Any] = {
     "a message of a type LangChain lacks": CriticMessage("keep it short"),
     "a message holding a Python object": HumanMessage("hi", additional_kwargs={"x": object()}),

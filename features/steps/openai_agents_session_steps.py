@@ -195,6 +195,34 @@ def deeply_nested(levels: int) -> dict[str, Any]:
     return item
 
 
+@when(
+    'I add item {number:d} through an Agents SDK session "{session_id}" opened from the URL'
+    " in an async with block"
+)
+def when_add_owned(context: Context, number: int, session_id: str) -> None:
+    async def add() -> None:
+        async with CleverAgentsSession.from_url(session_id, context.database_url) as session:
+            await session.add_items([numbered_item(number)])
+
+    context.run_async(add())
+
+
+@when('I leave an async with block of an Agents SDK session "{session_id}" on the run\'s service')
+def when_leave_shared(context: Context, session_id: str) -> None:
+    async def leave() -> None:
+        async with CleverAgentsSession(session_id, context.async_service):
+            pass
+
+    context.run_async(leave())
+
+
+@then('the run\'s service still reads item {number:d} of "{session_id}"')
+def then_service_open(context: Context, number: int, session_id: str) -> None:
+    context.agents_session = CleverAgentsSession(session_id, context.async_service)
+    context.items = context.run_async(context.agents_session.get_items())
+    then_items(context, str(number))
+
+
 BAD_ITEMS: dict[str, Any] = {
     "an item holding a Python object": {"role": "user", "content": "hi", "extra": object()},
     "an item holding a NaN": {"role": "user", "content": "hi", "score": math.nan},
