@@ -12,8 +12,13 @@ from collections.abc import Sequence
 from types import TracebackType
 from typing import Self
 
-from langchain_core.chat_history import BaseChatMessageHistory
-from langchain_core.messages import BaseMessage, message_to_dict, messages_from_dict
+try:
+    from langchain_core.chat_history import BaseChatMessageHistory
+    from langchain_core.messages import BaseMessage, message_to_dict, messages_from_dict
+except ImportError as error:  # pragma: no cover - the test environments have the extra
+    raise ImportError(
+        'CleverAgentsChatMessageHistory needs LangChain: pip install "cleveragents-core[langchain]"'
+    ) from error
 
 from cleveragents.application.services import AsyncPersistentSessionService
 from cleveragents.application.services.input_rules import check_new_session_id

@@ -11,8 +11,14 @@ import json
 from types import TracebackType
 from typing import Any, Self
 
-from agents.items import TResponseInputItem
-from agents.memory import SessionSettings
+try:
+    from agents.items import TResponseInputItem
+    from agents.memory import SessionSettings
+except ImportError as error:  # pragma: no cover - the test environments have the extra
+    raise ImportError(
+        "CleverAgentsSession needs the OpenAI Agents SDK: "
+        'pip install "cleveragents-core[openai-agents]"'
+    ) from error
 
 from cleveragents.application.services import AsyncPersistentSessionService
 from cleveragents.application.services.input_rules import MAX_ROLE_LENGTH, check_new_session_id
