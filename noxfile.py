@@ -23,6 +23,7 @@ nox.options.sessions = [
     "typecheck",
     "docs",
     "tests",
+    "conformance_async",
     "integration",
     "migrations",
     "package",
@@ -74,6 +75,27 @@ def tests(session: nox.Session) -> None:
         f"--junit-directory={reports}",
         *session.posargs,
         "features",
+    )
+
+
+@nox.session
+def conformance_async(session: nox.Session) -> None:
+    """The @conformance scenarios again, through AsyncPersistentSessionService, under coverage."""
+    session.install("-e", ".[test]")
+    COVERAGE_DATA.mkdir(parents=True, exist_ok=True)
+    reports = REPORTS / f"behave-async-{backend_name()}"
+    session.run(
+        "coverage",
+        "run",
+        "-m",
+        "behave",
+        "--format=progress",
+        "--tags=conformance",
+        "--junit",
+        f"--junit-directory={reports}",
+        *session.posargs,
+        "features",
+        env={"CLEVERAGENTS_TEST_FACADE": "async"},
     )
 
 

@@ -344,8 +344,7 @@ def stored_messages(engine: Engine, session_id: str) -> int:
 
 def new_service(context: Context, engine: Engine, attempts: int) -> PersistentSessionService:
     policy = RetryPolicy(attempts=attempts, base_delay=0.001, max_delay=0.01)
-    service = PersistentSessionService(Database(engine, retry_policy=policy))
-    context.add_cleanup(service.close)
+    service: PersistentSessionService = context.open_service(Database(engine, retry_policy=policy))
     return service
 
 
