@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import json
 from types import TracebackType
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 try:
     from agents.items import TResponseInputItem
-    from agents.memory import SessionSettings
+    from agents.memory import Session, SessionSettings
 except ImportError as error:  # pragma: no cover - the test environments have the extra
     raise ImportError(
         "CleverAgentsSession needs the OpenAI Agents SDK: "
@@ -157,3 +157,10 @@ class CleverAgentsSession:
         traceback: TracebackType | None,
     ) -> None:
         await self.aclose()
+
+
+if TYPE_CHECKING:
+
+    def _fulfils_the_sdk_protocol(session: CleverAgentsSession) -> Session:
+        """Never called: mypy checks here that the class satisfies ``agents.memory.Session``."""
+        return session
