@@ -350,7 +350,12 @@ ITEMS = st.one_of(
     st.fixed_dictionaries(
         {"type": st.just("reasoning"), "id": TEXT, "summary": st.lists(JSON_VALUES, max_size=2)}
     ),
-    st.dictionaries(st.text(max_size=10), JSON_VALUES, max_size=4),
+    # Anything else, with odd roles and types among the keys now and then.
+    st.dictionaries(
+        st.sampled_from(["role", "type", "content", "id"]) | st.text(max_size=10),
+        JSON_VALUES,
+        max_size=4,
+    ),
 )
 LIMITS = st.none() | st.integers(min_value=-3, max_value=8)
 

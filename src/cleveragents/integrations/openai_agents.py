@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any, Self, cast
 
 try:
     from agents.items import TResponseInputItem
@@ -55,7 +55,13 @@ def _role_of(item: dict[str, Any]) -> str:
     """What someone listing the session's messages sees as the role; the item is the content."""
     for key in ("role", "type"):
         value = item.get(key)
-        if isinstance(value, str) and value.strip() and len(value) <= MAX_ROLE_LENGTH:
+        # Printable excludes control characters and lone surrogates, which a role cannot hold.
+        if (
+            isinstance(value, str)
+            and value.strip()
+            and value.isprintable()
+            and len(value) <= MAX_ROLE_LENGTH
+        ):
             return value
     return _ROLELESS
 
@@ -64,8 +70,7 @@ def decode_item(message: SessionMessage) -> TResponseInputItem:
     """The SDK item a message holds; a message stored through the library reads as a plain
     ``{"role": ..., "content": ...}`` message, so an agent can continue such a session."""
     if message.metadata.get("format") != ITEM_FORMAT:
-        plain: Any = {"role": message.role, "content": message.content}
-        return plain  # type: ignore[no-any-return]
+        return cast("TResponseInputItem", {"role": message.role, "content": message.content})
     item: TResponseInputItem = json.loads(message.content)
     return item
 
