@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import threading
 from typing import Any
 
 from behave import given, then, when
@@ -37,6 +38,8 @@ from langchain_core.runnables.history import RunnableWithMessageHistory
 
 from cleveragents.domain import SessionPersistenceError
 from cleveragents.integrations.langchain import CleverAgentsChatMessageHistory
+
+DEADLOCK_SECONDS = 60
 
 
 class CriticMessage(BaseMessage):
@@ -86,13 +89,22 @@ def open_history(context: Context, session_id: str) -> CleverAgentsChatMessageHi
 
 
 def on_a_running_loop(call: Any) -> Any:
-    """Run a synchronous call from inside a coroutine, as async code that calls sync code does."""
+    """Run a synchronous call from inside a coroutine, as async code that calls sync code does.
 
-    async def inside() -> Any:
+    The loop runs on a thread of its own, so a deadlock fails the step instead of hanging it.
+    """
+    outcome: dict[str, Any] = {}
+
+    async def inside() -> None:
         asyncio.get_running_loop()
-        return call()
+        outcome["result"] = call()
 
-    return asyncio.run(asyncio.wait_for(inside(), timeout=60))
+    thread = threading.Thread(target=lambda: asyncio.run(inside()), daemon=True)
+    thread.start()
+    thread.join(timeout=DEADLOCK_SECONDS)
+    assert not thread.is_alive(), f"the sync call did not return in {DEADLOCK_SECONDS} s"
+    assert "result" in outcome, "the sync call raised (see the thread's traceback above)"
+    return outcome["result"]
 
 
 # --- Given ------------------------------------------------------------------------------
