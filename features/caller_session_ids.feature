@@ -17,6 +17,12 @@ Feature: Sessions stored under the caller's own ids
       | "  spaced  out  "                         |
       | "日本語のスレッド 🧵"                        |
       | "x"                                       |
+      | 128 times "z"                             |
+
+  Scenario: Ids that differ only by trailing spaces or case are different sessions
+    When I create sessions for actor "framework" with the ids "thread" and "thread "
+    And I create sessions for actor "cased" with the ids "Thread" and "THREAD"
+    Then each of them is found under its own id only
 
   Scenario: A session created under a taken id is refused and nothing changes
     Given a session for actor "first" created with the id "thread-42" and 2 messages

@@ -17,7 +17,7 @@ import os
 import shutil
 import tempfile
 import threading
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from behave.model import Scenario
@@ -85,6 +85,27 @@ class SynchronousDriver:
         self.close()
 
 
+def run_together(jobs: list[Callable[[], object]], timeout: float = 120) -> list[str]:
+    """Run each job on a thread of its own, all released at once; the errors they raised."""
+    barrier = threading.Barrier(len(jobs))
+    errors: list[str] = []
+
+    def run(job: Callable[[], object]) -> None:
+        try:
+            barrier.wait(timeout)
+            job()
+        except Exception as error:
+            errors.append(f"{type(error).__qualname__}: {error}")
+
+    threads = [threading.Thread(target=run, args=(job,), daemon=True) for job in jobs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout)
+    stuck = sum(thread.is_alive() for thread in threads)
+    return errors + ([f"{stuck} threads still running"] if stuck else [])
+
+
 def before_all(context: Context) -> None:
     context.work_directory = tempfile.mkdtemp(prefix="cleveragents-behave-")
     url = os.environ.get(TEST_DATABASE_URL_VARIABLE) or (
@@ -96,11 +117,13 @@ def before_all(context: Context) -> None:
     reset_schema(context.inspection_engine)
     upgrade_database(url)
     context.database_fingerprint = lambda: database_fingerprint(context.inspection_engine)
+    context.fingerprint_of = database_fingerprint
     context.facade = os.environ.get(TEST_FACADE_VARIABLE, "sync")
     if context.facade not in ("sync", "async"):
         raise ValueError(f"{TEST_FACADE_VARIABLE} must be sync or async, not {context.facade!r}")
     context.event_loop = EventLoopThread() if context.facade == "async" else None
     context.open_service = lambda database=None: open_service(context, database)
+    context.run_together = run_together
 
 
 def after_all(context: Context) -> None:

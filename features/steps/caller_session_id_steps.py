@@ -14,10 +14,14 @@ from cleveragents import domain
 ULID = re.compile(r"[0-9A-HJKMNP-TV-Z]{26}")
 
 
+REPEATED = re.compile(r'(\d+) times "(.)"')
+
+
 def id_value(text: str) -> Any:
-    """A Python string literal as written in the feature, or one of two spelled-out values."""
-    if text == '129 times "a"':
-        return "a" * 129
+    """A Python string literal as written in the feature, ``N times "c"``, or a number."""
+    repeated = REPEATED.fullmatch(text)
+    if repeated:
+        return repeated.group(2) * int(repeated.group(1))
     if text == "the number 42":
         return 42
     return ast.literal_eval(text)
@@ -90,3 +94,25 @@ def then_belongs(context: Context, session_id: str, actor: str, count: int) -> N
 @then("the created session's id is a 26-character ULID")
 def then_ulid(context: Context) -> None:
     assert ULID.fullmatch(context.session.id), context.session.id
+
+
+@when('I create sessions for actor "{actor}" with the ids {first} and {second}')
+def when_create_two(context: Context, actor: str, first: str, second: str) -> None:
+    if not hasattr(context, "pairs"):
+        context.pairs = []
+    context.pairs.append(
+        (
+            context.service.create(actor, session_id=id_value(first)),
+            context.service.create(actor, session_id=id_value(second)),
+        )
+    )
+
+
+@then("each of them is found under its own id only")
+def then_found_apart(context: Context) -> None:
+    for first, second in context.pairs:
+        assert first.id != second.id
+        for session in (first, second):
+            assert context.service.get(session.id) == session, session.id
+        listed = sorted(s.id for s in context.service.list(actor_name=first.actor_name))
+        assert listed == sorted([first.id, second.id]), listed

@@ -119,6 +119,12 @@ SQLITE_ERRORS: dict[str, ErrorFactory] = {
         2067,
         "SQLITE_CONSTRAINT_UNIQUE",
     ),
+    "SQLITE_CONSTRAINT_FOREIGNKEY": sqlite_error(
+        sqlite3.IntegrityError,
+        "FOREIGN KEY constraint failed",
+        787,
+        "SQLITE_CONSTRAINT_FOREIGNKEY",
+    ),
     "SQLITE_IOERR": sqlite_error(sqlite3.OperationalError, "disk I/O error", 10, "SQLITE_IOERR"),
     "a binding ProgrammingError": sqlite_error(
         sqlite3.ProgrammingError,
@@ -157,6 +163,10 @@ MARIADB_SERVER_ERRORS: dict[str, tuple[str, str]] = {
     # PyMySQL's constants); SQLAlchemy counts it as a disconnect.
     "1927 ER_CONNECTION_KILLED": ("70100", "Connection was killed"),
     "1062 ER_DUP_ENTRY": ("23000", "Duplicate entry '0' for key 'PRIMARY'"),
+    "1452 ER_NO_REFERENCED_ROW_2": (
+        "23000",
+        "Cannot add or update a child row: a foreign key constraint fails",
+    ),
     "1064 ER_PARSE_ERROR": (
         "42000",
         "You have an error in your SQL syntax; check the manual that corresponds to your "
@@ -490,6 +500,20 @@ def given_writer_before_loss(context: Context) -> None:
     context.lost_commit.before_loss = lambda: other.append_message(session_id, "user", "between")
 
 
+@given(
+    "another writer puts a session of its own under that id between that commit and its lost answer"
+)
+def given_replacement_before_loss(context: Context) -> None:
+    other = PersistentSessionService.from_url(context.database_url)
+    context.add_cleanup(other.close)
+
+    def replace() -> None:
+        other.delete("thread-42")
+        other.create("theirs", session_id="thread-42")
+
+    context.lost_commit.before_loss = replace
+
+
 @then("the session holds the tokens of exactly one update")
 def then_tokens_once(context: Context) -> None:
     session = context.service.get(context.session.id)
@@ -521,6 +545,11 @@ def when_service_appends_to(context: Context, role: str, content: str, session_i
 
 OPERATIONS: dict[str, Callable[[Context], Any]] = {
     "create a session": lambda c: c.service.create("fresh"),
+    "create a session under the caller's id": lambda c: c.service.create(
+        "fresh", session_id="thread-42"
+    ),
+    "pop the last message": lambda c: c.service.pop_last_message(c.session.id),
+    "clear the messages": lambda c: c.service.clear_messages(c.session.id),
     "get the session": lambda c: c.service.get(c.session.id),
     "list the sessions": lambda c: c.service.list(),
     "delete the session": lambda c: c.service.delete(c.session.id),
@@ -593,8 +622,26 @@ def check_appended(context: Context, message: domain.SessionMessage) -> None:
     assert context.service.get(context.session.id).message_count == 3
 
 
+def check_popped(context: Context, popped: domain.SessionMessage) -> None:
+    assert (popped.sequence, popped.content) == (1, f"message 1 of {context.session.actor_name}")
+    remaining = [m.sequence for m in context.service.get_messages(context.session.id)]
+    assert remaining == [0], f"left {remaining}: more than one message popped?"
+    assert context.service.get(context.session.id).message_count == 1
+
+
+def check_cleared(context: Context, cleared: int) -> None:
+    assert cleared == 2, f"cleared {cleared}"
+    assert context.service.get_messages(context.session.id) == []
+    assert context.service.get(context.session.id).message_count == 0
+
+
 CHECKS: dict[str, Callable[[Context, Any], None]] = {
     "create a session": check_created,
+    "create a session under the caller's id": lambda c, created: _equal(
+        (created.id, c.service.get("thread-42")), ("thread-42", created)
+    ),
+    "pop the last message": check_popped,
+    "clear the messages": check_cleared,
     "get the session": lambda c, got: _equal(got, c.session),
     "list the sessions": lambda c, listed: _equal([s.id for s in listed], [c.session.id]),
     "delete the session": check_deleted,
