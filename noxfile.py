@@ -387,7 +387,8 @@ def benchmark(session: nox.Session) -> None:
 
 @nox.session
 def compare_peers(session: nox.Session) -> None:
-    """This library beside the session stores of Google ADK and the OpenAI Agents SDK.
+    """This library and its framework stores beside the stores of Google ADK and the OpenAI
+    Agents SDK.
 
     Not a default session: it installs the peers in its own environment and writes
     build/peers/peers.md. The PostgreSQL half uses CLEVERAGENTS_PEERS_DATABASE_URL (default
@@ -396,7 +397,7 @@ def compare_peers(session: nox.Session) -> None:
     """
     session.install(
         "-e",
-        ".[postgresql]",
+        ".[postgresql,openai-agents,langchain]",
         "google-adk",
         "openai-agents[sqlalchemy]",
         "aiosqlite",

@@ -32,6 +32,8 @@ Feature: The README's and the documentation site's examples work as written
       | docs/guides/postgresql-mariadb.md    |
       | docs/guides/retention.md             |
       | docs/guides/cli.md                   |
+      | docs/integrations/openai-agents.md   |
+      | docs/integrations/langchain.md       |
       | docs/reference/domain.md             |
       | docs/reference/services.md           |
       | docs/reference/database.md           |

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.peers import machine, postgres
+from benchmarks.peers.adapter_stores import AgentsAdapterStore, LangChainAdapterStore
 from benchmarks.peers.adk_stores import AdkDatabaseStore, AdkSqliteStore
 from benchmarks.peers.library_store import LibraryStore
 from benchmarks.peers.openai_stores import AgentsSqlAlchemyStore, AgentsSqliteStore
@@ -26,7 +27,12 @@ from benchmarks.peers.settings import sqlite_url
 from benchmarks.peers.store import POSTGRESQL, SQLITE, SessionStore
 from benchmarks.peers.workloads import QUICK_PLAN, BackendRun, Plan
 
-SCHEMAS = {"library": "peers_cleveragents", "adk": "peers_adk", "openai": "peers_openai"}
+SCHEMAS = {
+    "library": "peers_cleveragents",
+    "adk": "peers_adk",
+    "openai": "peers_openai",
+    "adapters": "peers_cleveragents_adapters",
+}
 
 
 def log(line: str) -> None:
@@ -46,6 +52,8 @@ def sqlite_stores(directory: Path) -> list[SessionStore[Any]]:
         AdkSqliteStore(directory / "adk-sqlite-wal.db", match_library=True),
         AgentsSqliteStore(directory / "openai-sqlite.db"),
         AgentsSqlAlchemyStore.on_sqlite(directory / "openai-sqlalchemy.db"),
+        AgentsAdapterStore(SQLITE, sqlite_url(directory / "cleveragents-agents.db")),
+        LangChainAdapterStore(SQLITE, sqlite_url(directory / "cleveragents-langchain.db")),
     ]
 
 
@@ -56,6 +64,8 @@ def postgresql_stores(target: postgres.PostgresTarget) -> list[SessionStore[Any]
         LibraryStore(POSTGRESQL, target.url_for("psycopg", schema=SCHEMAS["library"])),
         AdkDatabaseStore.on_postgresql(asyncpg_url, SCHEMAS["adk"]),
         AgentsSqlAlchemyStore.on_postgresql(asyncpg_url, SCHEMAS["openai"]),
+        AgentsAdapterStore(POSTGRESQL, target.url_for("psycopg", schema=SCHEMAS["adapters"])),
+        LangChainAdapterStore(POSTGRESQL, target.url_for("psycopg", schema=SCHEMAS["adapters"])),
     ]
 
 

@@ -13,6 +13,7 @@ PACKAGES = (
     "google-adk",
     "google-genai",
     "openai-agents",
+    "langchain-core",
     "SQLAlchemy",
     "aiosqlite",
     "asyncpg",
