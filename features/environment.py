@@ -20,7 +20,15 @@ from cleveragents.application.services import PersistentSessionService
 from cleveragents.infrastructure.database import VERSION_TABLE, upgrade_database
 
 TEST_DATABASE_URL_VARIABLE = "CLEVERAGENTS_TEST_DATABASE_URL"
-LIBRARY_TABLES = ("session_messages", "sessions", "resource_registry")
+LIBRARY_TABLES = (
+    "session_state",
+    "session_users",
+    "session_messages",
+    "sessions",
+    "actor_state",
+    "user_state",
+    "resource_registry",
+)
 
 
 def before_all(context: Context) -> None:

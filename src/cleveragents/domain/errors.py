@@ -98,3 +98,11 @@ class CommitOutcomeUnknownError(DatabaseUnavailableError):
     Raised instead of guessing when a retry could otherwise apply a change twice; check the
     stored state before trying again.
     """
+
+
+class SessionAlreadyExistsError(SessionPersistenceError):
+    """A session was to be created under an id that a stored session already has."""
+
+    def __init__(self, session_id: str) -> None:
+        super().__init__(f"session {session_id!r} already exists")
+        self.session_id = session_id

@@ -19,6 +19,7 @@ from cleveragents.infrastructure.database.models import (
     SessionModel,
 )
 from cleveragents.infrastructure.database.repositories import (
+    ScopedStateRepository,
     SessionMessageRepository,
     SessionRepository,
 )
@@ -43,6 +44,7 @@ __all__ = [
     "Engine",
     "ResourceModel",
     "RetryPolicy",
+    "ScopedStateRepository",
     "SessionFactory",
     "SessionMessageModel",
     "SessionMessageRepository",
