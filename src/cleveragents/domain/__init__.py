@@ -1,5 +1,6 @@
 """Vocabulary of session persistence: entities, the service contract and errors."""
 
+from cleveragents.domain.async_session_service import AsyncSessionService
 from cleveragents.domain.errors import (
     ChecksumMismatchError,
     CommitOutcomeUnknownError,
@@ -11,6 +12,7 @@ from cleveragents.domain.errors import (
     InvalidSessionDataError,
     SchemaOutOfDateError,
     SequenceConflictError,
+    SessionAlreadyExistsError,
     SessionImportError,
     SessionIntegrityError,
     SessionNotFoundError,
@@ -31,6 +33,7 @@ from cleveragents.domain.session_service import ExportDocument, SessionService
 
 __all__ = [
     "ActorStatistics",
+    "AsyncSessionService",
     "ChecksumMismatchError",
     "CommitOutcomeUnknownError",
     "DatabaseConfigurationError",
@@ -44,6 +47,7 @@ __all__ = [
     "SchemaOutOfDateError",
     "SequenceConflictError",
     "Session",
+    "SessionAlreadyExistsError",
     "SessionImportError",
     "SessionIntegrityError",
     "SessionMessage",

@@ -15,6 +15,14 @@ class SessionNotFoundError(SessionPersistenceError, LookupError):
         self.session_id = session_id
 
 
+class SessionAlreadyExistsError(SessionPersistenceError):
+    """A session was to be created under an id that a stored session already has."""
+
+    def __init__(self, session_id: str) -> None:
+        super().__init__(f"session {session_id!r} already exists")
+        self.session_id = session_id
+
+
 class SequenceConflictError(SessionPersistenceError):
     """An append expected a next sequence that another writer had already taken."""
 
@@ -98,11 +106,3 @@ class CommitOutcomeUnknownError(DatabaseUnavailableError):
     Raised instead of guessing when a retry could otherwise apply a change twice; check the
     stored state before trying again.
     """
-
-
-class SessionAlreadyExistsError(SessionPersistenceError):
-    """A session was to be created under an id that a stored session already has."""
-
-    def __init__(self, session_id: str) -> None:
-        super().__init__(f"session {session_id!r} already exists")
-        self.session_id = session_id

@@ -48,6 +48,7 @@ class SessionService(ABC):
         *,
         title: str | None = None,
         metadata: dict[str, Any] | None = None,
+        session_id: str | None = None,
     ) -> Session:
         """Start an empty session owned by ``actor_name``.
 
@@ -55,12 +56,19 @@ class SessionService(ABC):
             actor_name: who the conversation belongs to; non-blank, at most 255 characters.
             title: optional human-readable label.
             metadata: optional JSON object stored with the session.
+            session_id: the id to store the session under, typically an agent framework's
+                own session id: any string of 1 to 128 characters without control
+                characters. ``None`` gives a fresh ULID.
 
         Returns:
-            The stored session, with a fresh ULID, ``message_count`` 0 and zero token usage.
+            The stored session, with ``message_count`` 0 and zero token usage.
 
         Raises:
-            InvalidSessionDataError: an argument is empty, too long or not JSON-serialisable.
+            SessionAlreadyExistsError: a session with ``session_id`` exists already (nothing
+                is written). Of several callers creating one id at once, exactly one
+                succeeds and the others get this error.
+            InvalidSessionDataError: an argument is empty, too long, holds a control
+                character or is not JSON-serialisable.
         """
 
     @abstractmethod
@@ -145,6 +153,41 @@ class SessionService(ABC):
             SequenceConflictError: ``expected_sequence`` was given and is not the next
                 sequence.
             InvalidSessionDataError: an item is malformed; the message names its index.
+        """
+
+    @abstractmethod
+    def pop_last_message(self, session_id: str) -> SessionMessage | None:
+        """Remove the message with the highest sequence and return it.
+
+        The removal and the session's counter go back together in one transaction: the
+        session's ``message_count`` (its next sequence) drops by one, so the next append
+        takes the freed sequence and the history stays gap-free. Concurrent callers are
+        serialised like appenders: each message is returned to exactly one of them.
+
+        Returns:
+            The removed message, or ``None`` when the session has no messages.
+
+        Raises:
+            SessionNotFoundError: no session has that id.
+            CommitOutcomeUnknownError: the connection broke while committing and the session
+                changed before the retry, so whether the message was removed cannot be told.
+        """
+
+    @abstractmethod
+    def clear_messages(self, session_id: str) -> int:
+        """Delete all of the session's messages, keeping the session itself.
+
+        The session's id, actor, title, metadata and token totals stay; its
+        ``message_count`` goes back to 0, so the next append gets sequence 0. One
+        transaction: concurrent appenders land wholly before or wholly after the clear.
+
+        Returns:
+            How many messages were deleted.
+
+        Raises:
+            SessionNotFoundError: no session has that id.
+            CommitOutcomeUnknownError: the connection broke while committing and the session
+                changed before the retry, so whether the clear landed cannot be told.
         """
 
     @abstractmethod

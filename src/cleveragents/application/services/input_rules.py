@@ -8,6 +8,7 @@ surrogates (which some drivers or encodings cannot carry) are refused everywhere
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any, get_args
@@ -16,6 +17,7 @@ from cleveragents.domain.errors import InvalidSessionDataError
 from cleveragents.domain.session import NewMessage, SessionOrder
 
 MAX_SESSION_ID_LENGTH = 255
+MAX_NEW_SESSION_ID_LENGTH = 128
 MAX_ACTOR_NAME_LENGTH = 255
 MAX_TITLE_LENGTH = 1024
 MAX_ROLE_LENGTH = 64
@@ -96,6 +98,26 @@ def check_limit(value: object, *, minimum: int) -> int:
 def check_session_id(value: object) -> str:
     """Any storable string; ids that no session can have simply match nothing."""
     return check_text("session_id", value, max_length=MAX_SESSION_ID_LENGTH, allow_blank=True)
+
+
+# C0 controls, DEL and C1 controls: invisible in logs and listings, and NUL is unstorable.
+_CONTROL_CHARACTER = re.compile("[\x00-\x1f\x7f-\x9f]")
+
+
+def check_new_session_id(value: object) -> str:
+    """A caller-chosen id for a new session: 1 to 128 characters, no control characters."""
+    session_id = check_text(
+        "session_id", value, max_length=MAX_NEW_SESSION_ID_LENGTH, allow_blank=True
+    )
+    if not session_id:
+        raise InvalidSessionDataError("session_id must not be empty")
+    control = _CONTROL_CHARACTER.search(session_id)
+    if control:
+        raise InvalidSessionDataError(
+            f"session_id contains the control character {control.group()!r} at index "
+            f"{control.start()}"
+        )
+    return session_id
 
 
 def check_last(value: object, *, limit: int | None, offset: int) -> int | None:

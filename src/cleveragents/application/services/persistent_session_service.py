@@ -162,10 +162,11 @@ class PersistentSessionService(SessionService):
         *,
         title: str | None = None,
         metadata: dict[str, Any] | None = None,
+        session_id: str | None = None,
     ) -> Session:
         now = _now()
         session = Session(
-            id=new_id(),
+            id=new_id() if session_id is None else input_rules.check_new_session_id(session_id),
             actor_name=input_rules.check_text(
                 "actor_name", actor_name, max_length=input_rules.MAX_ACTOR_NAME_LENGTH
             ),
@@ -270,6 +271,12 @@ class PersistentSessionService(SessionService):
             created_at=_now(),
             expected_sequence=expected_sequence,
         )
+
+    def pop_last_message(self, session_id: str) -> SessionMessage | None:
+        return self._messages.pop_last(input_rules.check_session_id(session_id), now=_now())
+
+    def clear_messages(self, session_id: str) -> int:
+        return self._messages.clear(input_rules.check_session_id(session_id), now=_now())
 
     def _check_empty_batch(
         self, session_id: str, expected_sequence: int | None

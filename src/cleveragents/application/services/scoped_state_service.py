@@ -22,8 +22,6 @@ from cleveragents.infrastructure.database import Database, ScopedStateRepository
 
 MAX_USER_ID_LENGTH = 255
 MAX_STATE_NAME_LENGTH = 255
-# The longest session id the sessions table holds.
-MAX_SCOPED_SESSION_ID_LENGTH = 128
 
 
 class ScopedStateService:
@@ -58,7 +56,7 @@ class ScopedStateService:
         """
         now = created_at or datetime.now(UTC)
         session = Session(
-            id=new_id() if session_id is None else _check_session_id(session_id),
+            id=new_id() if session_id is None else input_rules.check_new_session_id(session_id),
             actor_name=_check_actor(actor_name),
             title=None,
             metadata={},
@@ -93,7 +91,7 @@ class ScopedStateService:
             InvalidSessionDataError: the message or the change is malformed.
         """
         return self._repository.append(
-            session_id=_check_session_id(session_id),
+            session_id=input_rules.check_session_id(session_id),
             actor_name=_check_actor(actor_name),
             user_id=_check_user(user_id),
             draft=input_rules.check_new_message(0, message),
@@ -116,7 +114,7 @@ class ScopedStateService:
         if since is not None and since.tzinfo is None:
             raise InvalidSessionDataError("since must be a timezone-aware datetime")
         return self._repository.load(
-            _check_session_id(session_id),
+            input_rules.check_session_id(session_id),
             last=input_rules.check_optional_count("last", last, maximum=input_rules.MAX_SEQUENCE),
             since=since,
         )
@@ -132,7 +130,7 @@ class ScopedStateService:
         """Delete the session with its state and messages if it belongs to that actor and
         user; ``False`` when there was no such session. Shared state stays."""
         return self._repository.delete(
-            _check_session_id(session_id),
+            input_rules.check_session_id(session_id),
             actor_name=_check_actor(actor_name),
             user_id=_check_user(user_id),
         )
@@ -167,10 +165,6 @@ def _check_scope(scope: str, values: Mapping[str, Any]) -> dict[str, Any]:
                 f"{scope} state key {name!r} holds a value that is not JSON data ({error})"
             ) from None
     return dict(values)
-
-
-def _check_session_id(session_id: object) -> str:
-    return input_rules.check_text("session_id", session_id, max_length=MAX_SCOPED_SESSION_ID_LENGTH)
 
 
 def _check_actor(actor_name: object) -> str:

@@ -32,6 +32,7 @@ from cleveragents.infrastructure.database.schema_migrations import (
     schema_differences,
     upgrade_database,
 )
+from cleveragents.infrastructure.database.worker_thread_runner import WorkerThreadRunner
 
 # The caller-side types the application layer names without importing SQLAlchemy itself.
 SessionFactory = sessionmaker[Any]
@@ -50,6 +51,7 @@ __all__ = [
     "SessionMessageRepository",
     "SessionModel",
     "SessionRepository",
+    "WorkerThreadRunner",
     "create_database_engine",
     "current_revision",
     "database_retry",

@@ -28,6 +28,9 @@ _MYSQL_CONNECTION_CODES = frozenset({1045, 2002, 2003, 2005, 2006, 2013})
 # database is there, it said no.
 _MYSQL_PERMISSION_CODES = frozenset({1142, 1143, 1227})
 _SQLITE_BUSY, _SQLITE_LOCKED = 5, 6
+_SQLITE_CONSTRAINT_PRIMARYKEY, _SQLITE_CONSTRAINT_UNIQUE = 1555, 2067
+_MYSQL_DUPLICATE_ENTRY = 1062
+_UNIQUE_VIOLATION = "23505"
 
 
 def is_transient(error: exc.SQLAlchemyError) -> bool:
@@ -52,6 +55,18 @@ def _is_transient_driver_error(error: exc.DBAPIError) -> bool:
         return sqlstate in _TRANSIENT_SQLSTATES or sqlstate.startswith("08")
     # psycopg gives no SQLSTATE when the connection itself failed
     return isinstance(error, exc.OperationalError) and _is_psycopg(original)
+
+
+def is_duplicate_key(error: exc.IntegrityError) -> bool:
+    """True when a row was refused because its primary or unique key is taken."""
+    original = error.orig
+    if isinstance(original, sqlite3.IntegrityError):
+        code = getattr(original, "sqlite_errorcode", None)
+        return code in (_SQLITE_CONSTRAINT_PRIMARYKEY, _SQLITE_CONSTRAINT_UNIQUE)
+    mysql_code = _mysql_code(original)
+    if mysql_code is not None:
+        return mysql_code == _MYSQL_DUPLICATE_ENTRY
+    return _sqlstate(original) == _UNIQUE_VIOLATION
 
 
 def describe(error: exc.SQLAlchemyError) -> str:

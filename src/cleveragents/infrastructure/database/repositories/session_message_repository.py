@@ -7,17 +7,26 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, Select, bindparam, func, insert, select, update
+from sqlalchemy import Connection, Select, bindparam, delete, func, insert, select, update
 
-from cleveragents.domain.errors import SequenceConflictError, SessionNotFoundError
+from cleveragents.domain.errors import (
+    SequenceConflictError,
+    SessionIntegrityError,
+    SessionNotFoundError,
+)
 from cleveragents.domain.session import NewMessage, SessionMessage
 from cleveragents.infrastructure.database.entity_mapping import (
     MESSAGE_COLUMNS,
     message_row,
     messages_from_result,
 )
+from cleveragents.infrastructure.database.repositories.commit_outcome import stamped_session
 from cleveragents.infrastructure.database.repositories.repository import Repository
-from cleveragents.infrastructure.database.retry import database_retry, is_retry
+from cleveragents.infrastructure.database.retry import (
+    database_retry,
+    is_retry,
+    previous_commit_unknown,
+)
 from cleveragents.infrastructure.database.tables import session_messages, sessions
 
 # Taking the next sequence is one atomic row update: it numbers the message and holds the
@@ -48,6 +57,33 @@ _SELECT_MESSAGES_BY_ID = (
 )
 _INSERT_MESSAGE = insert(session_messages)
 _COUNT_MESSAGES = select(func.count()).where(
+    session_messages.c.session_id == bindparam("session_id")
+)
+# Giving the last sequence back is the mirror of taking one: the same row lock queues
+# poppers behind appenders and each other, so each message is popped exactly once.
+_RELEASE_LAST_SEQUENCE = (
+    update(sessions)
+    .where(sessions.c.id == bindparam("session_id"), sessions.c.message_count > 0)
+    .values(
+        message_count=sessions.c.message_count - 1,
+        updated_at=bindparam("now", type_=sessions.c.updated_at.type),
+    )
+)
+_TAKE_BACK_LAST_SEQUENCE = _RELEASE_LAST_SEQUENCE.returning(sessions.c.message_count)
+_SELECT_MESSAGE_AT = select(*MESSAGE_COLUMNS).where(
+    session_messages.c.session_id == bindparam("session_id"),
+    session_messages.c.sequence == bindparam("sequence"),
+)
+_DELETE_MESSAGE_AT = delete(session_messages).where(
+    session_messages.c.session_id == bindparam("session_id"),
+    session_messages.c.sequence == bindparam("sequence"),
+)
+_RESET_MESSAGE_COUNT = (
+    update(sessions)
+    .where(sessions.c.id == bindparam("session_id"))
+    .values(message_count=0, updated_at=bindparam("now", type_=sessions.c.updated_at.type))
+)
+_DELETE_SESSION_MESSAGES = delete(session_messages).where(
     session_messages.c.session_id == bindparam("session_id")
 )
 
@@ -107,6 +143,94 @@ class SessionMessageRepository(Repository):
             rows = [message_row(message) for message in messages]
             connection.execute(_INSERT_MESSAGE, rows if len(rows) > 1 else rows[0])
         return messages
+
+    def pop_last(self, session_id: str, *, now: datetime) -> SessionMessage | None:
+        """Delete and return the highest-sequence message, giving its sequence back.
+
+        ``None`` when the session has no messages. ``now`` stamps the session's
+        ``updated_at``.
+
+        Raises:
+            SessionNotFoundError: no session has that id.
+            SessionIntegrityError: the counter names a message that is not stored.
+            CommitOutcomeUnknownError: a commit broke off and the session changed since.
+        """
+        return self._pop_last(session_id, now, [])
+
+    @database_retry
+    def _pop_last(
+        self, session_id: str, now: datetime, popped: list[SessionMessage]
+    ) -> SessionMessage | None:
+        """``popped`` carries the message of an attempt whose commit broke off to the retry,
+        which answers with it if that commit landed instead of popping a second message."""
+        parameters: dict[str, Any] = {"session_id": session_id, "now": now}
+        with self._database.transaction(write=True) as connection:
+            if previous_commit_unknown() and popped:
+                landed = stamped_session(
+                    connection,
+                    session_id,
+                    now=now,
+                    action="the removal of its last message",
+                    advice="read the history before removing another message",
+                )
+                if landed is not None:
+                    return popped[0]
+            popped.clear()
+            if connection.dialect.update_returning:
+                remaining = connection.execute(_TAKE_BACK_LAST_SEQUENCE, parameters).scalar()
+            elif connection.execute(_RELEASE_LAST_SEQUENCE, parameters).rowcount:
+                remaining = connection.execute(_READ_MESSAGE_COUNT, parameters).scalar()
+            else:
+                remaining = None
+            if remaining is None:
+                if connection.execute(_READ_MESSAGE_COUNT, parameters).first() is None:
+                    raise SessionNotFoundError(session_id)
+                return None
+            parameters["sequence"] = remaining
+            found = messages_from_result(
+                connection.execute(_SELECT_MESSAGE_AT, parameters), session_id
+            )
+            if not found:
+                raise SessionIntegrityError(
+                    f"session {session_id!r} counts {remaining + 1} messages but has none "
+                    f"at sequence {remaining}"
+                )
+            connection.execute(_DELETE_MESSAGE_AT, parameters)
+            popped.append(found[0])
+        return found[0]
+
+    def clear(self, session_id: str, *, now: datetime) -> int:
+        """Delete every message of the session and reset its counter; how many were deleted.
+
+        Raises:
+            SessionNotFoundError: no session has that id.
+            CommitOutcomeUnknownError: a commit broke off and the session changed since.
+        """
+        return self._clear(session_id, now, [])
+
+    @database_retry
+    def _clear(self, session_id: str, now: datetime, cleared: list[int]) -> int:
+        """``cleared`` carries an attempt's count to the retry after a broken-off commit."""
+        parameters = {"session_id": session_id, "now": now}
+        with self._database.transaction(write=True) as connection:
+            if previous_commit_unknown() and cleared:
+                landed = stamped_session(
+                    connection,
+                    session_id,
+                    now=now,
+                    action="the clearing of its messages",
+                    advice="read the history before clearing it again",
+                )
+                if landed is not None:
+                    return cleared[0]
+            cleared.clear()
+            # Resetting the counter first takes the session row's lock, so no append can
+            # slip a message in between the delete and the commit.
+            if not connection.execute(_RESET_MESSAGE_COUNT, parameters).rowcount:
+                raise SessionNotFoundError(session_id)
+            deleted = int(connection.execute(_DELETE_SESSION_MESSAGES, parameters).rowcount)
+            cleared.append(deleted)
+        return deleted
 
     @database_retry
     def get_for_session(

@@ -9,15 +9,30 @@ from functools import cache
 from itertools import islice
 from typing import Any
 
-from sqlalchemy import Select, and_, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import (
+    Connection,
+    Select,
+    and_,
+    bindparam,
+    delete,
+    exc,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 
 from cleveragents.domain.errors import (
-    CommitOutcomeUnknownError,
     InvalidSessionDataError,
+    SessionAlreadyExistsError,
     SessionNotFoundError,
 )
 from cleveragents.domain.session import ActorStatistics, Session, SessionMessage, SessionOrder
-from cleveragents.infrastructure.database.database_errors import translated_errors
+from cleveragents.infrastructure.database.database_errors import (
+    is_duplicate_key,
+    translated_errors,
+)
 from cleveragents.infrastructure.database.entity_mapping import (
     MESSAGE_COLUMNS,
     SESSION_COLUMNS,
@@ -27,6 +42,7 @@ from cleveragents.infrastructure.database.entity_mapping import (
     session_row,
     sessions_from_result,
 )
+from cleveragents.infrastructure.database.repositories.commit_outcome import stamped_session
 from cleveragents.infrastructure.database.repositories.repository import Repository
 from cleveragents.infrastructure.database.retry import (
     database_retry,
@@ -83,13 +99,24 @@ class SessionRepository(Repository):
 
     @database_retry
     def create(self, session: Session, messages: Sequence[SessionMessage] = ()) -> Session:
-        """Insert the session and, in the same transaction, any messages it already has."""
+        """Insert the session and, in the same transaction, any messages it already has.
+
+        Raises:
+            SessionAlreadyExistsError: a session with that id is stored already; of two
+                creators racing for one id, the second meets the first's row here.
+        """
         with self._database.transaction(write=True) as connection:
             if is_retry():
-                earlier = connection.execute(_SELECT_SESSION, {"session_id": session.id}).first()
-                if earlier is not None:
-                    return session  # the first attempt committed; its answer was lost
-            connection.execute(_INSERT_SESSION, session_row(session))
+                found = sessions_from_result(
+                    connection.execute(_SELECT_SESSION, {"session_id": session.id})
+                )
+                # Only a row equal to this call's own, down to its creation instant, is the
+                # first attempt's commit whose answer was lost; any other is another creator's.
+                if found and found[0] == session:
+                    return session
+                if found:
+                    raise SessionAlreadyExistsError(session.id)
+            _insert_session(connection, session)
             if messages:
                 connection.execute(_INSERT_MESSAGES, [message_row(m) for m in messages])
         return session
@@ -150,7 +177,7 @@ class SessionRepository(Repository):
         read a second time; a failure is reported as the library's error at once.
         """
         with translated_errors(), self._database.transaction(write=True) as connection:
-            connection.execute(_INSERT_SESSION, session_row(session))
+            _insert_session(connection, session)
             remaining = iter(messages)
             while batch := [message_row(m) for m in islice(remaining, STREAM_BATCH_SIZE)]:
                 connection.execute(_INSERT_MESSAGES, batch)
@@ -251,19 +278,15 @@ class SessionRepository(Repository):
         }
         with self._database.transaction(write=True) as connection:
             if previous_commit_unknown():
-                # The broken-off attempt stamped updated_at with this call's own instant; finding
-                # it means the addition landed and must not be made twice. A later stamp means
-                # another writer came since, and the answer is lost: say so, never guess.
-                found = sessions_from_result(connection.execute(_SELECT_SESSION, parameters))
-                earlier = found[0] if found else None
-                if earlier is not None and earlier.updated_at == now:
-                    return earlier
+                earlier = stamped_session(
+                    connection,
+                    session_id,
+                    now=now,
+                    action="a token update",
+                    advice="check the session's totals before adding these tokens again",
+                )
                 if earlier is not None:
-                    raise CommitOutcomeUnknownError(
-                        f"the connection broke while committing a token update of session "
-                        f"{session_id!r} and the session has changed since: check the session's "
-                        "totals before adding these tokens again"
-                    )
+                    return earlier
             if connection.dialect.update_returning:
                 updated = sessions_from_result(connection.execute(_ADD_TOKEN_USAGE, parameters))
             elif connection.execute(_ADD_TOKEN_USAGE_NO_RETURNING, parameters).rowcount:
@@ -278,6 +301,16 @@ class SessionRepository(Repository):
                     f"would take session {session_id!r} past {MAX_TOKEN_TOTAL} tokens"
                 )
         return updated[0]
+
+
+def _insert_session(connection: Connection, session: Session) -> None:
+    """Insert the session row; a duplicate id is the caller's error, named as such."""
+    try:
+        connection.execute(_INSERT_SESSION, session_row(session))
+    except exc.IntegrityError as error:
+        if is_duplicate_key(error):
+            raise SessionAlreadyExistsError(session.id) from None
+        raise
 
 
 @cache
