@@ -31,6 +31,7 @@ Feature: The README's and the documentation site's examples work as written
       | docs/guides/postgresql-mariadb.md    |
       | docs/guides/retention.md             |
       | docs/guides/cli.md                   |
+      | docs/integrations/adk.md             |
       | docs/reference/domain.md             |
       | docs/reference/services.md           |
       | docs/reference/database.md           |
