@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
 import shutil
 import sys
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.peers import machine, postgres
+from benchmarks.peers.adk_library_store import CleverAgentsAdkStore
 from benchmarks.peers.adk_stores import AdkDatabaseStore, AdkSqliteStore
 from benchmarks.peers.library_store import LibraryStore
 from benchmarks.peers.openai_stores import AgentsSqlAlchemyStore, AgentsSqliteStore
@@ -26,7 +28,12 @@ from benchmarks.peers.settings import sqlite_url
 from benchmarks.peers.store import POSTGRESQL, SQLITE, SessionStore
 from benchmarks.peers.workloads import QUICK_PLAN, BackendRun, Plan
 
-SCHEMAS = {"library": "peers_cleveragents", "adk": "peers_adk", "openai": "peers_openai"}
+SCHEMAS = {
+    "library": "peers_cleveragents",
+    "library_adk": "peers_cleveragents_adk",
+    "adk": "peers_adk",
+    "openai": "peers_openai",
+}
 
 
 def log(line: str) -> None:
@@ -40,6 +47,7 @@ def sqlite_stores(directory: Path) -> list[SessionStore[Any]]:
     directory.mkdir(parents=True)
     return [
         LibraryStore(SQLITE, sqlite_url(directory / "cleveragents.db")),
+        CleverAgentsAdkStore(SQLITE, sqlite_url(directory / "cleveragents-adk.db")),
         AdkDatabaseStore.on_sqlite(directory / "adk-database.db"),
         AdkDatabaseStore.on_sqlite(directory / "adk-database-wal.db", match_library=True),
         AdkSqliteStore(directory / "adk-sqlite.db"),
@@ -54,15 +62,24 @@ def postgresql_stores(target: postgres.PostgresTarget) -> list[SessionStore[Any]
     asyncpg_url = target.url_for("asyncpg")
     return [
         LibraryStore(POSTGRESQL, target.url_for("psycopg", schema=SCHEMAS["library"])),
+        CleverAgentsAdkStore(POSTGRESQL, target.url_for("psycopg", schema=SCHEMAS["library_adk"])),
         AdkDatabaseStore.on_postgresql(asyncpg_url, SCHEMAS["adk"]),
         AgentsSqlAlchemyStore.on_postgresql(asyncpg_url, SCHEMAS["openai"]),
     ]
 
 
-async def compare(plan: Plan, output: Path) -> tuple[list[BackendOutcome], str | None]:
+def chosen(stores: list[SessionStore[Any]], only: str | None) -> list[SessionStore[Any]]:
+    """The stores whose system names contain ``only`` (all of them without it)."""
+    return [store for store in stores if only is None or only in store.system]
+
+
+async def compare(
+    plan: Plan, output: Path, only: str | None = None
+) -> tuple[list[BackendOutcome], str | None]:
     outcomes = []
     log("SQLite (one file per store, same directory):")
-    sqlite_results = await BackendRun(sqlite_stores(output / "sqlite"), plan, log).run()
+    stores = chosen(sqlite_stores(output / "sqlite"), only)
+    sqlite_results = await BackendRun(stores, plan, log).run()
     outcomes.append(BackendOutcome(SQLITE, sqlite_results))
 
     try:
@@ -74,7 +91,8 @@ async def compare(plan: Plan, output: Path) -> tuple[list[BackendOutcome], str |
     log(f"PostgreSQL {target.server_version} (fsync={target.fsync}), one schema per system:")
     target.fresh_schemas(*SCHEMAS.values())
     try:
-        pg_results = await BackendRun(postgresql_stores(target), plan, log).run()
+        stores = chosen(postgresql_stores(target), only)
+        pg_results = await BackendRun(stores, plan, log).run()
     finally:
         target.drop_schemas(*SCHEMAS.values())
     outcomes.append(BackendOutcome(POSTGRESQL, pg_results))
@@ -101,11 +119,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--quick", action="store_true", help="tiny sizes, to check the harness (not for figures)"
     )
+    parser.add_argument(
+        "--listed", type=int, help="sessions in the listing workload (default: the plan's)"
+    )
+    parser.add_argument(
+        "--only", help="only the systems whose names contain this, e.g. SessionService"
+    )
     arguments = parser.parse_args(argv)
     plan = QUICK_PLAN if arguments.quick else Plan()
+    if arguments.listed is not None:
+        plan = dataclasses.replace(plan, listed=arguments.listed)
     output: Path = arguments.output
     started = time.monotonic()
-    outcomes, postgresql_version = asyncio.run(compare(plan, output))
+    outcomes, postgresql_version = asyncio.run(compare(plan, output, arguments.only))
     minutes = (time.monotonic() - started) / 60
     report = render(
         plan, outcomes, machine.describe(postgresql_version), machine.package_versions(), minutes
