@@ -252,3 +252,32 @@ Feature: A Google ADK session store that behaves as ADK's own
       | problem               | mention                                  |
       | a 300-character key   | session state key is 300 characters long |
       | a NUL in a user: key  | user state key contains a NUL character  |
+
+  @conformance
+  Scenario Outline: Appending to a deleted session fails with ADK's SessionNotFoundError (<store>)
+    Given the ADK session store "<store>"
+    And ADK session "s1" for app "shop" and user "ann" with state {}
+    When I delete ADK session "s1" of app "shop" and user "ann"
+    And I try to append to "s1" an event with state delta {"user:x": 1}
+    Then the ADK call fails with SessionNotFoundError
+    And the ADK store is unchanged
+    And the user state of app "shop" and user "ann" is {}
+
+    Examples:
+      | store        |
+      | in-memory    |
+      | adk-database |
+      | cleveragents |
+
+  Scenario: A message that is not an ADK event is reported, not skipped
+    Given the ADK session store "cleveragents"
+    And ADK session "s1" for app "shop" and user "ann" with state {}
+    When the library's own service appends the plain message "hello" to session "s1"
+    Then getting ADK session "s1" of "shop" fails with SessionIntegrityError mentioning "message 0 of session 's1' is not an ADK event"
+
+  Scenario: An event without an author is stored under the role "event"
+    Given the ADK session store "cleveragents"
+    And ADK session "s1" for app "shop" and user "ann" with state {}
+    When I append to "s1" an event without an author
+    Then the library's own service shows session "s1" with one message of role "event"
+    And ADK session "s1" of app "shop" and user "ann" has events equal to those appended

@@ -15,6 +15,9 @@ from behave import given, then, when
 from behave.runner import Context
 from google.adk.errors import StaleSessionError
 from google.adk.errors.already_exists_error import AlreadyExistsError
+from google.adk.errors.session_not_found_error import (
+    SessionNotFoundError as AdkSessionNotFoundError,
+)
 from google.adk.events import Event, EventActions
 from google.adk.sessions import BaseSessionService, DatabaseSessionService, Session
 from google.adk.sessions.base_session_service import GetSessionConfig
@@ -24,7 +27,7 @@ from google.genai import types
 from cleveragents.domain import SessionPersistenceError
 from cleveragents.integrations.adk import CleverAgentsSessionService
 
-FAILURES = (AlreadyExistsError, StaleSessionError, SessionPersistenceError)
+FAILURES = (AlreadyExistsError, StaleSessionError, AdkSessionNotFoundError, SessionPersistenceError)
 
 
 def run(context: Context, call: Coroutine[Any, Any, Any]) -> Any:
@@ -390,3 +393,29 @@ def then_user_listing_empty(context: Context, app: str, user: str) -> None:
 @then('the listed session "{label}" has state {state}')
 def then_listed_state(context: Context, label: str, state: str) -> None:
     assert context.listed[label].state == json.loads(state), context.listed[label].state
+
+
+@when('the library\'s own service appends the plain message "{text}" to session "{label}"')
+def when_plain_message(context: Context, text: str, label: str) -> None:
+    context.service.append_message(label, "user", text)
+
+
+@then('getting ADK session "{label}" of "{app}" fails with {error_name} mentioning "{text}"')
+def then_get_fails(context: Context, label: str, app: str, error_name: str, text: str) -> None:
+    try:
+        get(context, label, app, context.adk_sessions[label].user_id)
+    except SessionPersistenceError as error:
+        assert type(error).__name__ == error_name and text in str(error), repr(error)
+    else:
+        raise AssertionError("get_session did not fail")
+
+
+@when('I append to "{label}" an event without an author')
+def when_append_anonymous(context: Context, label: str) -> None:
+    append(context, label, Event(author="", invocation_id="turn-1"))
+
+
+@then('the library\'s own service shows session "{label}" with one message of role "{role}"')
+def then_plain_role(context: Context, label: str, role: str) -> None:
+    (message,) = context.service.get_messages(label)
+    assert message.role == role, message
