@@ -42,6 +42,7 @@ def before_all(context: Context) -> None:
     reset_schema(context.inspection_engine)
     upgrade_database(url)
     context.database_fingerprint = lambda: database_fingerprint(context.inspection_engine)
+    context.fingerprint_of = database_fingerprint
 
 
 def after_all(context: Context) -> None:
@@ -74,7 +75,8 @@ def database_fingerprint(engine: Any) -> tuple[dict[str, int], str]:
     counts: dict[str, int] = {}
     digest = hashlib.sha256()
     metadata = MetaData()
-    metadata.reflect(engine, only=[*LIBRARY_TABLES, VERSION_TABLE])
+    # A database below the newest revision lacks some tables; it holds no rows of them.
+    metadata.reflect(engine, only=lambda name, _: name in (*LIBRARY_TABLES, VERSION_TABLE))
     with engine.connect() as connection:
         for name in sorted(metadata.tables):
             table = metadata.tables[name]

@@ -10,7 +10,7 @@ from alembic.util import CommandError
 from sqlalchemy import Connection, inspect, text
 from sqlalchemy.schema import CreateSchema
 
-from cleveragents.domain.errors import DatabaseConfigurationError
+from cleveragents.domain.errors import DatabaseConfigurationError, SchemaDowngradeRefusedError
 from cleveragents.infrastructure.database.engine import (
     DATABASE_SCHEMA_VARIABLE,
     WRITE_TRANSACTION_OPTION,
@@ -134,7 +134,7 @@ def run_online() -> None:
         check_schema_option(schema, engine.dialect.name)
         with engine.connect() as connection:
             run_migrations(connection, schema)
-    except DatabaseConfigurationError as error:
+    except (DatabaseConfigurationError, SchemaDowngradeRefusedError) as error:
         # Alembic's command line prints a CommandError as one line instead of a traceback.
         raise CommandError(str(error)) from None
     finally:

@@ -96,6 +96,10 @@ class DatabaseConfigurationError(DatabaseError):
     """A database handed to the library is set up in a way that would lose data."""
 
 
+class SchemaDowngradeRefusedError(DatabaseError):
+    """The stored data does not fit the older schema, so the downgrade changed nothing."""
+
+
 class DatabaseUnavailableError(DatabaseError):
     """The database could not be reached or stayed busy through every retry."""
 

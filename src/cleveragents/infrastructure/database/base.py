@@ -17,9 +17,11 @@ NAMING_CONVENTION = {
 }
 
 
-# MySQL/MariaDB: 4-byte UTF-8, and binary collation so that text compares exactly as it does
-# on SQLite and PostgreSQL ("Alice" is not "alice").
-MYSQL_TABLE_OPTIONS = {"mysql_charset": "utf8mb4", "mysql_collate": "utf8mb4_bin"}
+# MySQL/MariaDB: 4-byte UTF-8. The tables' default collation is the server's binary NO PAD
+# one (set by a7_003_session_keys, named per server by ``exact_mysql_collation``), so text
+# compares exactly as on SQLite and PostgreSQL ("Alice" is not "alice", nor "alice " "alice");
+# the key columns name it in their type as well (``ExactString``).
+MYSQL_TABLE_OPTIONS = {"mysql_charset": "utf8mb4"}
 
 
 class Base(DeclarativeBase):

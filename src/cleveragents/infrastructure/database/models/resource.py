@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, String, UniqueConstraint
+from sqlalchemy import JSON, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from cleveragents.infrastructure.database.base import MYSQL_TABLE_OPTIONS, Base
-from cleveragents.infrastructure.database.column_types import UTCDateTime
+from cleveragents.infrastructure.database.column_types import ExactString, UTCDateTime
 
 
 class ResourceModel(Base):
@@ -18,9 +18,9 @@ class ResourceModel(Base):
     __tablename__ = "resource_registry"
     __table_args__ = (UniqueConstraint("kind", "name"), MYSQL_TABLE_OPTIONS)
 
-    id: Mapped[str] = mapped_column(String(26), primary_key=True)
-    kind: Mapped[str] = mapped_column(String(64))
-    name: Mapped[str] = mapped_column(String(255))
+    id: Mapped[str] = mapped_column(ExactString(26), primary_key=True)
+    kind: Mapped[str] = mapped_column(ExactString(64))
+    name: Mapped[str] = mapped_column(ExactString(255))
     metadata_: Mapped[dict[str, Any]] = mapped_column("metadata", JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -8,14 +8,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String
+from sqlalchemy import JSON, ForeignKey, Index
 from sqlalchemy.orm import Mapped, mapped_column
 
 from cleveragents.infrastructure.database.base import MYSQL_TABLE_OPTIONS, Base
-from cleveragents.infrastructure.database.models.session import ACTOR_NAME_LENGTH
-
-# The longest session id the sessions table holds (revision a7_003_session_keys).
-SESSION_ID_LENGTH = 128
+from cleveragents.infrastructure.database.column_types import ExactString
+from cleveragents.infrastructure.database.models.session import (
+    ACTOR_NAME_LENGTH,
+    SESSION_ID_LENGTH,
+)
 
 USER_ID_LENGTH = 255
 STATE_NAME_LENGTH = 255
@@ -31,9 +32,11 @@ class SessionUserModel(Base):
     )
 
     session_id: Mapped[str] = mapped_column(
-        String(SESSION_ID_LENGTH), ForeignKey("sessions.id", ondelete="CASCADE"), primary_key=True
+        ExactString(SESSION_ID_LENGTH),
+        ForeignKey("sessions.id", ondelete="CASCADE"),
+        primary_key=True,
     )
-    user_id: Mapped[str] = mapped_column(String(USER_ID_LENGTH))
+    user_id: Mapped[str] = mapped_column(ExactString(USER_ID_LENGTH))
 
 
 class ActorStateModel(Base):
@@ -42,8 +45,8 @@ class ActorStateModel(Base):
     __tablename__ = "actor_state"
     __table_args__ = (MYSQL_TABLE_OPTIONS,)
 
-    actor_name: Mapped[str] = mapped_column(String(ACTOR_NAME_LENGTH), primary_key=True)
-    name: Mapped[str] = mapped_column(String(STATE_NAME_LENGTH), primary_key=True)
+    actor_name: Mapped[str] = mapped_column(ExactString(ACTOR_NAME_LENGTH), primary_key=True)
+    name: Mapped[str] = mapped_column(ExactString(STATE_NAME_LENGTH), primary_key=True)
     value: Mapped[Any] = mapped_column(JSON, nullable=False)
 
 
@@ -53,9 +56,9 @@ class UserStateModel(Base):
     __tablename__ = "user_state"
     __table_args__ = (MYSQL_TABLE_OPTIONS,)
 
-    actor_name: Mapped[str] = mapped_column(String(ACTOR_NAME_LENGTH), primary_key=True)
-    user_id: Mapped[str] = mapped_column(String(USER_ID_LENGTH), primary_key=True)
-    name: Mapped[str] = mapped_column(String(STATE_NAME_LENGTH), primary_key=True)
+    actor_name: Mapped[str] = mapped_column(ExactString(ACTOR_NAME_LENGTH), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ExactString(USER_ID_LENGTH), primary_key=True)
+    name: Mapped[str] = mapped_column(ExactString(STATE_NAME_LENGTH), primary_key=True)
     value: Mapped[Any] = mapped_column(JSON, nullable=False)
 
 
@@ -66,7 +69,9 @@ class SessionStateModel(Base):
     __table_args__ = (MYSQL_TABLE_OPTIONS,)
 
     session_id: Mapped[str] = mapped_column(
-        String(SESSION_ID_LENGTH), ForeignKey("sessions.id", ondelete="CASCADE"), primary_key=True
+        ExactString(SESSION_ID_LENGTH),
+        ForeignKey("sessions.id", ondelete="CASCADE"),
+        primary_key=True,
     )
-    name: Mapped[str] = mapped_column(String(STATE_NAME_LENGTH), primary_key=True)
+    name: Mapped[str] = mapped_column(ExactString(STATE_NAME_LENGTH), primary_key=True)
     value: Mapped[Any] = mapped_column(JSON, nullable=False)

@@ -9,11 +9,13 @@ from sqlalchemy import JSON, BigInteger, CheckConstraint, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from cleveragents.infrastructure.database.base import MYSQL_TABLE_OPTIONS, Base
-from cleveragents.infrastructure.database.column_types import UTCDateTime
+from cleveragents.infrastructure.database.column_types import ExactString, UTCDateTime
 
 if TYPE_CHECKING:
     from cleveragents.infrastructure.database.models.session_message import SessionMessageModel
 
+# Room for a caller's own id, not only the library's 26-character ULIDs.
+SESSION_ID_LENGTH = 128
 ACTOR_NAME_LENGTH = 255
 TITLE_LENGTH = 1024
 
@@ -39,8 +41,8 @@ class SessionModel(Base):
         MYSQL_TABLE_OPTIONS,
     )
 
-    id: Mapped[str] = mapped_column(String(26), primary_key=True)
-    actor_name: Mapped[str] = mapped_column(String(ACTOR_NAME_LENGTH))
+    id: Mapped[str] = mapped_column(ExactString(SESSION_ID_LENGTH), primary_key=True)
+    actor_name: Mapped[str] = mapped_column(ExactString(ACTOR_NAME_LENGTH))
     title: Mapped[str | None] = mapped_column(String(TITLE_LENGTH))
     metadata_: Mapped[dict[str, Any]] = mapped_column("metadata", JSON)
     message_count: Mapped[int] = mapped_column(Integer, server_default="0")

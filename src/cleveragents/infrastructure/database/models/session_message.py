@@ -5,15 +5,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Integer, String
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Integer
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from cleveragents.infrastructure.database.base import MYSQL_TABLE_OPTIONS, Base
-from cleveragents.infrastructure.database.column_types import LONG_TEXT, UTCDateTime
+from cleveragents.infrastructure.database.column_types import LONG_TEXT, ExactString, UTCDateTime
+from cleveragents.infrastructure.database.models.session import SESSION_ID_LENGTH
 
 if TYPE_CHECKING:
     from cleveragents.infrastructure.database.models.session import SessionModel
 
+# Message ids are always the library's ULIDs.
+MESSAGE_ID_LENGTH = 26
 ROLE_LENGTH = 64
 
 
@@ -28,12 +31,12 @@ class SessionMessageModel(Base):
         MYSQL_TABLE_OPTIONS,
     )
 
-    id: Mapped[str] = mapped_column(String(26), primary_key=True)
+    id: Mapped[str] = mapped_column(ExactString(MESSAGE_ID_LENGTH), primary_key=True)
     session_id: Mapped[str] = mapped_column(
-        String(26), ForeignKey("sessions.id", ondelete="CASCADE")
+        ExactString(SESSION_ID_LENGTH), ForeignKey("sessions.id", ondelete="CASCADE")
     )
     sequence: Mapped[int] = mapped_column(Integer)
-    role: Mapped[str] = mapped_column(String(ROLE_LENGTH))
+    role: Mapped[str] = mapped_column(ExactString(ROLE_LENGTH))
     content: Mapped[str] = mapped_column(LONG_TEXT)
     metadata_: Mapped[dict[str, Any]] = mapped_column("metadata", JSON)
     token_count: Mapped[int | None] = mapped_column(Integer)
