@@ -23,6 +23,7 @@ nox.options.sessions = [
     "typecheck",
     "docs",
     "tests",
+    "conformance_async",
     "integration",
     "migrations",
     "package",
@@ -58,12 +59,12 @@ def typecheck(session: nox.Session) -> None:
     session.run("mypy", *session.posargs)
 
 
-@nox.session
-def tests(session: nox.Session) -> None:
-    """Behave scenarios, under coverage."""
+def run_behave(
+    session: nox.Session, reports: Path, *options: str, env: dict[str, str] | None = None
+) -> None:
+    """Behave on features/ under coverage, with a JUnit report in ``reports``."""
     session.install("-e", ".[test]")
     COVERAGE_DATA.mkdir(parents=True, exist_ok=True)
-    reports = REPORTS / f"behave-{backend_name()}"
     session.run(
         "coverage",
         "run",
@@ -72,8 +73,27 @@ def tests(session: nox.Session) -> None:
         "--format=progress",
         "--junit",
         f"--junit-directory={reports}",
+        *options,
         *session.posargs,
         "features",
+        env=env,
+    )
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """Behave scenarios, under coverage."""
+    run_behave(session, REPORTS / f"behave-{backend_name()}")
+
+
+@nox.session
+def conformance_async(session: nox.Session) -> None:
+    """The @conformance scenarios again, through AsyncPersistentSessionService, under coverage."""
+    run_behave(
+        session,
+        REPORTS / f"behave-async-{backend_name()}",
+        "--tags=conformance",
+        env={"CLEVERAGENTS_TEST_FACADE": "async"},
     )
 
 

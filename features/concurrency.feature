@@ -73,3 +73,16 @@ Feature: Concurrent writers never lose, duplicate, reorder or orphan anything
     And there are $PROCESSES new sessions, each a whole copy of the document
     And the original session's export is unchanged
     And no message row is left whose session row is gone
+
+  Scenario: Processes creating the same session ids at once create each id exactly once
+    When $PROCESSES worker processes each create the sessions "race-0" to "race-49" at once
+    Then no caller saw an error
+    And each of those 50 ids was created by exactly one process and refused as existing to every other
+    And exactly those 50 sessions are stored, each owned by the process that created it
+
+  Scenario: Processes popping one session receive each message exactly once
+    Given a session for actor "stack" with 200 messages
+    When $PROCESSES worker processes each pop that session's last message until it is empty
+    Then no caller saw an error
+    And every one of its 200 messages was popped by exactly one process
+    And the session holds no messages with message_count 0

@@ -48,6 +48,8 @@ Feature: Retrying a unit of work on transient database errors
       | import an export of the session | INSERT INTO session_messages     | SQLITE_BUSY          | 40P01 DeadlockDetected     | 1213 ER_LOCK_DEADLOCK     |
       | read the session's messages     | SELECT session_messages.id       | SQLITE_BUSY_SNAPSHOT | 40001 SerializationFailure | 2013 CR_SERVER_LOST       |
       | export the session              | SELECT session_messages.id       | SQLITE_LOCKED        | 40P01 DeadlockDetected     | 1927 ER_CONNECTION_KILLED |
+      | pop the last message            | DELETE FROM session_messages     | SQLITE_BUSY          | 40001 SerializationFailure | 1213 ER_LOCK_DEADLOCK     |
+      | clear the messages              | DELETE FROM session_messages     | SQLITE_LOCKED        | 57P01 AdminShutdown        | 2013 CR_SERVER_LOST       |
 
   # --- A commit whose answer is lost ----------------------------------------------------
 
@@ -68,6 +70,9 @@ Feature: Retrying a unit of work on transient database errors
       | append a message                | INSERT INTO session_messages |
       | add token usage                 | UPDATE sessions              |
       | delete the session              | DELETE FROM sessions         |
+      | create a session under the caller's id | INSERT INTO sessions  |
+      | pop the last message            | DELETE FROM session_messages |
+      | clear the messages              | DELETE FROM session_messages |
 
   Scenario: A token update that cannot tell whether it landed says so instead of counting twice
     Given a session for actor "steady" with 2 messages
@@ -76,6 +81,33 @@ Feature: Retrying a unit of work on transient database errors
     When the service is asked to add token usage
     Then the call fails with CommitOutcomeUnknownError mentioning "check the session's totals"
     And the session holds the tokens of exactly one update
+
+  Scenario Outline: A <operation> call that cannot tell whether it landed says so instead of doing it twice
+    Given a session for actor "steady" with 2 messages
+    And the commit after the next "DELETE FROM session_messages" statement succeeds but its acknowledgement is lost with a closed connection on SQLite, a lost connection on PostgreSQL or 2013 CR_SERVER_LOST on MariaDB
+    And another writer appends to the session between that commit and its lost answer
+    When the service is asked to <operation>
+    Then the call fails with CommitOutcomeUnknownError mentioning "<advice>"
+
+    Examples:
+      | operation            | advice                                            |
+      | pop the last message | read the history before removing another message |
+      | clear the messages   | read the history before clearing it again        |
+
+  Scenario: A retried create does not claim a session that another writer put under its id
+    Given a session for actor "steady" with 2 messages
+    And the commit after the next "INSERT INTO sessions" statement succeeds but its acknowledgement is lost with a closed connection on SQLite, a lost connection on PostgreSQL or 2013 CR_SERVER_LOST on MariaDB
+    And another writer puts a session of its own under that id between that commit and its lost answer
+    When the service is asked to create a session under the caller's id
+    Then the call fails with SessionAlreadyExistsError mentioning "'thread-42' already exists"
+    And the session with the id "thread-42" belongs to actor "theirs" with 0 messages
+
+  Scenario: A session insert refused for another reason than a taken id is not reported as one
+    Given a session for actor "bystander"
+    And every "INSERT INTO sessions" statement fails with SQLITE_CONSTRAINT_FOREIGNKEY on SQLite, 23503 ForeignKeyViolation on PostgreSQL or 1452 ER_NO_REFERENCED_ROW_2 on MariaDB
+    When the service is asked to create a session under the caller's id
+    Then the call fails with DatabaseError mentioning "database error:"
+    And the database is unchanged
 
   # --- Failures that are not retried ----------------------------------------------------
 

@@ -2,24 +2,37 @@
 
 The backend is SQLite (a temporary file) unless ``CLEVERAGENTS_TEST_DATABASE_URL`` names
 another database, which is reset to an empty schema and upgraded at the start of the run.
+
+``CLEVERAGENTS_TEST_FACADE=async`` runs the same steps against
+:class:`AsyncPersistentSessionService`: the steps keep calling a synchronous service, which
+forwards every call to the async one on an event loop of its own, so one suite checks both
+implementations of the contract.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import os
 import shutil
 import tempfile
+import threading
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from behave.model import Scenario
 from behave.runner import Context
 from sqlalchemy import MetaData, create_engine, select, text
 
-from cleveragents.application.services import PersistentSessionService
-from cleveragents.infrastructure.database import VERSION_TABLE, upgrade_database
+from cleveragents.application.services import (
+    AsyncPersistentSessionService,
+    PersistentSessionService,
+)
+from cleveragents.infrastructure.database import VERSION_TABLE, Database, upgrade_database
+from cleveragents.infrastructure.database.worker_thread_runner import WorkerThreadRunner
 
 TEST_DATABASE_URL_VARIABLE = "CLEVERAGENTS_TEST_DATABASE_URL"
+TEST_FACADE_VARIABLE = "CLEVERAGENTS_TEST_FACADE"
 LIBRARY_TABLES = (
     "session_state",
     "session_users",
@@ -29,6 +42,76 @@ LIBRARY_TABLES = (
     "user_state",
     "resource_registry",
 )
+
+
+class EventLoopThread:
+    """An event loop running on a thread of its own, for synchronous code to submit to."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(
+            target=self.loop.run_forever, name="behave-event-loop", daemon=True
+        )
+        self._thread.start()
+
+    def run(self, coroutine: Coroutine[Any, Any, Any]) -> Any:
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result()
+
+    def stop(self) -> None:
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self._thread.join()
+        self.loop.close()
+
+
+class SynchronousDriver:
+    """The synchronous face of an :class:`AsyncPersistentSessionService`: each method call
+    awaits the same method of the async service on the loop thread."""
+
+    def __init__(self, service: AsyncPersistentSessionService, loop: EventLoopThread) -> None:
+        self.async_service = service
+        self._loop = loop
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            # Steps that watch the statements reach the engine through the service's
+            # internals; here those are the synchronous service the async one runs.
+            return getattr(self._loop.run(self.async_service._service()), name)
+        method = getattr(self.async_service, name)
+        return lambda *args, **kwargs: self._loop.run(method(*args, **kwargs))
+
+    def open(self) -> None:
+        """Check the schema now, as opening a synchronous service does."""
+        self._loop.run(self.async_service.__aenter__())
+
+    def close(self) -> None:
+        self._loop.run(self.async_service.aclose())
+
+    def __enter__(self) -> SynchronousDriver:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+
+def run_together(jobs: list[Callable[[], object]], timeout: float = 120) -> list[str]:
+    """Run each job on a thread of its own, all released at once; the errors they raised."""
+    barrier = threading.Barrier(len(jobs))
+    errors: list[str] = []
+
+    def run(job: Callable[[], object]) -> None:
+        try:
+            barrier.wait(timeout)
+            job()
+        except Exception as error:
+            errors.append(f"{type(error).__qualname__}: {error}")
+
+    threads = [threading.Thread(target=run, args=(job,), daemon=True) for job in jobs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout)
+    stuck = sum(thread.is_alive() for thread in threads)
+    return errors + ([f"{stuck} threads still running"] if stuck else [])
 
 
 def before_all(context: Context) -> None:
@@ -43,11 +126,44 @@ def before_all(context: Context) -> None:
     upgrade_database(url)
     context.database_fingerprint = lambda: database_fingerprint(context.inspection_engine)
     context.fingerprint_of = database_fingerprint
+    context.facade = os.environ.get(TEST_FACADE_VARIABLE, "sync")
+    if context.facade not in ("sync", "async"):
+        raise ValueError(f"{TEST_FACADE_VARIABLE} must be sync or async, not {context.facade!r}")
+    context.event_loop = EventLoopThread() if context.facade == "async" else None
+    context.open_service = lambda database=None: open_service(context, database)
+    context.run_together = run_together
 
 
 def after_all(context: Context) -> None:
+    if context.event_loop is not None:
+        context.event_loop.stop()
     context.inspection_engine.dispose()
     shutil.rmtree(context.work_directory, ignore_errors=True)
+
+
+def open_service(context: Context, database: Database | None = None) -> Any:
+    """A service of the run's facade on ``database`` (default: the run's URL), closed when
+    the scenario ends."""
+    if context.facade == "sync":
+        service: Any = (
+            PersistentSessionService.from_url(context.database_url)
+            if database is None
+            else PersistentSessionService(database)
+        )
+    else:
+        asynchronous = (
+            AsyncPersistentSessionService.from_url(context.database_url)
+            if database is None
+            else AsyncPersistentSessionService(
+                lambda: PersistentSessionService(database), WorkerThreadRunner()
+            )
+        )
+        service = SynchronousDriver(asynchronous, context.event_loop)
+        context.add_cleanup(service.close)
+        service.open()
+        return service
+    context.add_cleanup(service.close)
+    return service
 
 
 def before_scenario(context: Context, scenario: Scenario) -> None:
@@ -59,8 +175,7 @@ def before_scenario(context: Context, scenario: Scenario) -> None:
     with context.inspection_engine.begin() as connection:
         for table in LIBRARY_TABLES:
             connection.execute(text(f"DELETE FROM {table}"))
-    context.service = PersistentSessionService.from_url(context.database_url)
-    context.add_cleanup(context.service.close)
+    context.service = open_service(context)
 
 
 def reset_schema(engine: Any) -> None:

@@ -10,7 +10,6 @@ from behave.runner import Context
 from sqlalchemy import Connection, exc
 
 from cleveragents import domain
-from cleveragents.application.services import PersistentSessionService
 from cleveragents.infrastructure.database import Database, RetryPolicy, create_database_engine
 
 
@@ -84,8 +83,7 @@ def then_conflict_actual(context: Context, actual: int) -> None:
 @given("a service whose first commit succeeds but loses its acknowledgement")
 def given_flaky_service(context: Context) -> None:
     context.flaky_database = AcknowledgementLosingDatabase(context.database_url)
-    context.flaky_service = PersistentSessionService(context.flaky_database)
-    context.add_cleanup(context.flaky_service.close)
+    context.flaky_service = context.open_service(context.flaky_database)
 
 
 @when('that service appends "{content}"')

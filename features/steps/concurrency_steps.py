@@ -514,3 +514,62 @@ def then_original_export_unchanged(context: Context) -> None:
     before = context.export_before
     for key in ("session", "messages", "checksum"):
         assert after[key] == before[key] == context.document[key], f"{key} changed"
+
+
+# --- Caller ids and pops ----------------------------------------------------------------
+
+
+@when(
+    '{processes:Torture} worker processes each create the sessions "{prefix}-0" to '
+    '"{last_id}" at once'
+)
+def when_processes_create(context: Context, processes: int, prefix: str, last_id: str) -> None:
+    count = int(last_id.removeprefix(f"{prefix}-")) + 1
+    command = ["create", "--session", prefix, "--count", str(count)]
+    start_workers(context, "append_worker.py", [command] * processes)
+    finish_workers(context, f"{processes} processes x {count} creates of the same ids")
+    context.race_ids = [f"{prefix}-{index}" for index in range(count)]
+
+
+@then(
+    "each of those {count:d} ids was created by exactly one process and refused as existing "
+    "to every other"
+)
+def then_created_once(context: Context, count: int) -> None:
+    assert len(context.race_ids) == count
+    for session_id in context.race_ids:
+        created = [
+            w.name for w in context.workers if {"op": "created", "session": session_id} in w.records
+        ]
+        refused = [
+            w.name for w in context.workers if {"op": "exists", "session": session_id} in w.records
+        ]
+        assert len(created) == 1, f"{session_id} created by {created}"
+        assert len(refused) == len(context.workers) - 1, f"{session_id} refused to {refused}"
+
+
+@then("exactly those {count:d} sessions are stored, each owned by the process that created it")
+def then_race_sessions_stored(context: Context, count: int) -> None:
+    with context.inspection_engine.connect() as connection:
+        stored = dict(connection.execute(select(SESSIONS.c.id, SESSIONS.c.actor_name)).all())
+    assert sorted(stored) == sorted(context.race_ids) and len(stored) == count, sorted(stored)
+    for number, worker in enumerate(context.workers):
+        for record in worker.of("created"):
+            owner = stored[record["session"]]
+            assert owner == f"worker {number}", f"{record['session']} belongs to {owner}"
+
+
+@when("{processes:Torture} worker processes each pop that session's last message until it is empty")
+def when_processes_pop(context: Context, processes: int) -> None:
+    command = ["pop", "--session", context.session.id]
+    start_workers(context, "append_worker.py", [command] * processes)
+    finish_workers(context, f"{processes} processes popping one session")
+
+
+@then("every one of its {count:d} messages was popped by exactly one process")
+def then_popped_once_by_processes(context: Context, count: int) -> None:
+    popped = [record["id"] for worker in context.workers for record in worker.of("popped")]
+    assert len(popped) == count, f"{len(popped)} pops acknowledged"
+    assert len(set(popped)) == count, "a message was popped twice"
+    sequences = sorted(r["sequence"] for w in context.workers for r in w.of("popped"))
+    assert sequences == list(range(count)), sequences

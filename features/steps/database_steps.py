@@ -121,6 +121,12 @@ SQLITE_ERRORS: dict[str, ErrorFactory] = {
         2067,
         "SQLITE_CONSTRAINT_UNIQUE",
     ),
+    "SQLITE_CONSTRAINT_FOREIGNKEY": sqlite_error(
+        sqlite3.IntegrityError,
+        "FOREIGN KEY constraint failed",
+        787,
+        "SQLITE_CONSTRAINT_FOREIGNKEY",
+    ),
     "SQLITE_IOERR": sqlite_error(sqlite3.OperationalError, "disk I/O error", 10, "SQLITE_IOERR"),
     "a binding ProgrammingError": sqlite_error(
         sqlite3.ProgrammingError,
@@ -159,6 +165,10 @@ MARIADB_SERVER_ERRORS: dict[str, tuple[str, str]] = {
     # PyMySQL's constants); SQLAlchemy counts it as a disconnect.
     "1927 ER_CONNECTION_KILLED": ("70100", "Connection was killed"),
     "1062 ER_DUP_ENTRY": ("23000", "Duplicate entry '0' for key 'PRIMARY'"),
+    "1452 ER_NO_REFERENCED_ROW_2": (
+        "23000",
+        "Cannot add or update a child row: a foreign key constraint fails",
+    ),
     "1064 ER_PARSE_ERROR": (
         "42000",
         "You have an error in your SQL syntax; check the manual that corresponds to your "
@@ -346,8 +356,7 @@ def stored_messages(engine: Engine, session_id: str) -> int:
 
 def new_service(context: Context, engine: Engine, attempts: int) -> PersistentSessionService:
     policy = RetryPolicy(attempts=attempts, base_delay=0.001, max_delay=0.01)
-    service = PersistentSessionService(Database(engine, retry_policy=policy))
-    context.add_cleanup(service.close)
+    service: PersistentSessionService = context.open_service(Database(engine, retry_policy=policy))
     return service
 
 
@@ -493,6 +502,20 @@ def given_writer_before_loss(context: Context) -> None:
     context.lost_commit.before_loss = lambda: other.append_message(session_id, "user", "between")
 
 
+@given(
+    "another writer puts a session of its own under that id between that commit and its lost answer"
+)
+def given_replacement_before_loss(context: Context) -> None:
+    other = PersistentSessionService.from_url(context.database_url)
+    context.add_cleanup(other.close)
+
+    def replace() -> None:
+        other.delete("thread-42")
+        other.create("theirs", session_id="thread-42")
+
+    context.lost_commit.before_loss = replace
+
+
 @then("the session holds the tokens of exactly one update")
 def then_tokens_once(context: Context) -> None:
     session = context.service.get(context.session.id)
@@ -545,6 +568,11 @@ OPERATIONS: dict[str, Callable[[Context], Any]] = {
         "fresh", user_id="ann", state=ScopedState(user={"visits": 1})
     ),
     "append a scoped message": append_scoped,
+    "create a session under the caller's id": lambda c: c.service.create(
+        "fresh", session_id="thread-42"
+    ),
+    "pop the last message": lambda c: c.service.pop_last_message(c.session.id),
+    "clear the messages": lambda c: c.service.clear_messages(c.session.id),
     "get the session": lambda c: c.service.get(c.session.id),
     "list the sessions": lambda c: c.service.list(),
     "delete the session": lambda c: c.service.delete(c.session.id),
@@ -629,10 +657,28 @@ def check_scoped_appended(context: Context, message: domain.SessionMessage) -> N
     assert (dict(found.state.user), dict(found.state.session)) == ({"visits": 2}, {"n": 1})
 
 
+def check_popped(context: Context, popped: domain.SessionMessage) -> None:
+    assert (popped.sequence, popped.content) == (1, f"message 1 of {context.session.actor_name}")
+    remaining = [m.sequence for m in context.service.get_messages(context.session.id)]
+    assert remaining == [0], f"left {remaining}: more than one message popped?"
+    assert context.service.get(context.session.id).message_count == 1
+
+
+def check_cleared(context: Context, cleared: int) -> None:
+    assert cleared == 2, f"cleared {cleared}"
+    assert context.service.get_messages(context.session.id) == []
+    assert context.service.get(context.session.id).message_count == 0
+
+
 CHECKS: dict[str, Callable[[Context, Any], None]] = {
     "create a session": check_created,
     "create a scoped session": check_scoped_created,
     "append a scoped message": check_scoped_appended,
+    "create a session under the caller's id": lambda c, created: _equal(
+        (created.id, c.service.get("thread-42")), ("thread-42", created)
+    ),
+    "pop the last message": check_popped,
+    "clear the messages": check_cleared,
     "get the session": lambda c, got: _equal(got, c.session),
     "list the sessions": lambda c, listed: _equal([s.id for s in listed], [c.session.id]),
     "delete the session": check_deleted,

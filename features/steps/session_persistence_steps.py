@@ -13,7 +13,7 @@ from typing import Any
 
 from behave import given, then, when
 from behave.runner import Context
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import selectinload
 
@@ -416,7 +416,12 @@ def then_same_messages(context: Context) -> None:
 def then_message_count(context: Context, count: int) -> None:
     session = context.service.get(context.session.id)
     assert session.message_count == count, session.message_count
-    assert context.service._messages.count_for_session(session.id) == count
+    with context.inspection_engine.connect() as connection:
+        stored = connection.execute(
+            text("SELECT count(*) FROM session_messages WHERE session_id = :id"),
+            {"id": session.id},
+        ).scalar_one()
+    assert stored == count, f"{stored} rows stored"
 
 
 @then("the session's updated_at equals the message's created_at")

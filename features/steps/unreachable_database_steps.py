@@ -8,7 +8,6 @@ from behave import given, then, when
 from behave.runner import Context
 
 from cleveragents import domain
-from cleveragents.application.services import PersistentSessionService
 from cleveragents.infrastructure.database import Database, RetryPolicy, upgrade_database
 
 
@@ -62,7 +61,7 @@ def given_unreachable_database(context: Context, url: str, attempts: int) -> Non
 def when_unreachable_open(context: Context) -> None:
     context.error = None
     try:
-        PersistentSessionService(context.unreachable).create("nobody-home")
+        context.open_service(context.unreachable).create("nobody-home")
     except domain.SessionPersistenceError as error:
         context.error = error
 

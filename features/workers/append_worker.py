@@ -1,4 +1,5 @@
-"""A writer process for the concurrency scenarios: appends, token updates, chasing deletes.
+"""A writer process for the concurrency scenarios: appends, token updates, chasing deletes,
+creating sessions under chosen ids and popping messages.
 
 Run as ``python append_worker.py MODE --url URL --worker N [options]``. The worker opens its
 own service (a lazily filled pool: a single-threaded worker holds at most one connection),
@@ -22,6 +23,12 @@ Modes:
             appends spread evenly among them.
 ``chase``   ``--sessions ID,ID,...``: append to each session in turn until it is deleted
             (``SessionNotFoundError``), then move on to the next.
+``create``  ``--session PREFIX --count N``: create the sessions PREFIX-0 ... PREFIX-(N-1)
+            under those ids, printing ``{"op": "created", "session": ...}`` for each one it
+            created and ``{"op": "exists", "session": ...}`` for each refused with
+            ``SessionAlreadyExistsError``.
+``pop``     ``--session ID``: pop the session's last message until none is left, printing
+            ``{"op": "popped", "session": ..., "id": ..., "sequence": ...}`` for each.
 """
 
 from __future__ import annotations
@@ -35,7 +42,7 @@ from collections.abc import Callable
 from typing import Any
 
 from cleveragents.application.services import PersistentSessionService
-from cleveragents.domain import SessionMessage, SessionNotFoundError
+from cleveragents.domain import SessionAlreadyExistsError, SessionMessage, SessionNotFoundError
 
 # A chasing worker gives up on a session after this many acknowledged appends, so a test
 # whose deleter died cannot leave it running for ever.
@@ -112,11 +119,36 @@ def run_chase(service: PersistentSessionService, options: argparse.Namespace) ->
             acknowledge(message, start)
 
 
+def run_create(service: PersistentSessionService, options: argparse.Namespace) -> None:
+    for index in range(options.count):
+        session_id = f"{options.session}-{index}"
+        try:
+            service.create(f"worker {options.worker}", session_id=session_id)
+        except SessionAlreadyExistsError:
+            emit({"op": "exists", "session": session_id})
+        else:
+            emit({"op": "created", "session": session_id})
+
+
+def run_pop(service: PersistentSessionService, options: argparse.Namespace) -> None:
+    while (message := service.pop_last_message(options.session)) is not None:
+        emit(
+            {
+                "op": "popped",
+                "session": message.session_id,
+                "id": message.id,
+                "sequence": message.sequence,
+            }
+        )
+
+
 MODES: dict[str, Callable[[PersistentSessionService, argparse.Namespace], None]] = {
     "append": run_append,
     "scatter": run_scatter,
     "tokens": run_tokens,
     "chase": run_chase,
+    "create": run_create,
+    "pop": run_pop,
 }
 
 

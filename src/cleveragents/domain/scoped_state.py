@@ -22,9 +22,6 @@ class ScopedState:
     user: Mapping[str, Any] = field(default_factory=dict)
     session: Mapping[str, Any] = field(default_factory=dict)
 
-    def is_empty(self) -> bool:
-        return not (self.actor or self.user or self.session)
-
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class UserSession:

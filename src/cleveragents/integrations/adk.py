@@ -34,7 +34,8 @@ from cleveragents.domain.errors import (
 )
 from cleveragents.domain.scoped_state import ScopedState, UserSession
 from cleveragents.domain.session import NewMessage, SessionMessage
-from cleveragents.infrastructure.database import Database, RetryPolicy, WorkerThreadRunner
+from cleveragents.infrastructure.database import Database, RetryPolicy
+from cleveragents.infrastructure.database.worker_thread_runner import WorkerThreadRunner
 
 __all__ = ["CleverAgentsSessionService"]
 

@@ -4,10 +4,9 @@ synchronous one."""
 from __future__ import annotations
 
 import asyncio
-import builtins
-from collections.abc import Callable, Iterable, Mapping
-from datetime import datetime, timedelta
-from typing import Any, Self, TypeVar
+import functools
+from collections.abc import Callable, Coroutine
+from typing import Any, Concatenate, ParamSpec, Self, TypeVar
 
 from cleveragents.application.services.blocking_calls import BlockingCallRunner
 from cleveragents.application.services.export_document import ImportLimits
@@ -15,23 +14,37 @@ from cleveragents.application.services.persistent_session_service import (
     PersistentSessionService,
 )
 from cleveragents.domain.async_session_service import AsyncSessionService
-from cleveragents.domain.session import (
-    ActorStatistics,
-    NewMessage,
-    Session,
-    SessionMessage,
-    SessionOrder,
-    SessionPage,
-)
-from cleveragents.domain.session_service import ExportDocument, ReadableFile, WritableFile
+from cleveragents.domain.errors import DatabaseUnavailableError
 from cleveragents.infrastructure.database import (
+    AsyncDatabaseAccess,
+    AsyncEngine,
+    AsyncSessionFactory,
     Engine,
     RetryPolicy,
     SessionFactory,
-    WorkerThreadRunner,
+    async_access_for_engine,
+    async_access_for_sessionmaker,
+    async_access_for_url,
 )
 
+P = ParamSpec("P")
 R = TypeVar("R")
+
+
+def _forwarded(
+    method: Callable[Concatenate[PersistentSessionService, P], R],
+) -> Callable[Concatenate[AsyncPersistentSessionService, P], Coroutine[Any, Any, R]]:
+    """The coroutine that runs ``method`` of the synchronous service: one implementation of
+    every rule, whichever facade the caller uses."""
+
+    async def forward(
+        self: AsyncPersistentSessionService, /, *args: P.args, **kwargs: P.kwargs
+    ) -> R:
+        return await self._call(lambda service: method(service, *args, **kwargs))
+
+    functools.update_wrapper(forward, method)  # the signature, as inspect and help() show it
+    forward.__qualname__ = f"AsyncPersistentSessionService.{method.__name__}"
+    return forward
 
 
 class AsyncPersistentSessionService(AsyncSessionService):
@@ -67,22 +80,19 @@ class AsyncPersistentSessionService(AsyncSessionService):
         purge_batch_size: int = 500,
         schema: str | None = None,
     ) -> Self:
-        """A service on ``url``, as :meth:`PersistentSessionService.from_url` opens one."""
-        return cls(
-            lambda: PersistentSessionService.from_url(
-                url,
-                retry_policy=retry_policy,
-                import_limits=import_limits,
-                purge_batch_size=purge_batch_size,
-                schema=schema,
-            ),
-            WorkerThreadRunner(),
-        )
+        """A service on ``url``, as :meth:`PersistentSessionService.from_url` opens one.
+
+        A ``postgresql+psycopg`` URL is driven through psycopg's asyncio mode on the event
+        loop itself; SQLite and MySQL/MariaDB URLs through worker threads of the service's
+        own.
+        """
+        access = async_access_for_url(url, retry_policy=retry_policy, schema=schema)
+        return cls._over(access, import_limits=import_limits, purge_batch_size=purge_batch_size)
 
     @classmethod
     def from_engine(
         cls,
-        engine: Engine,
+        engine: Engine | AsyncEngine,
         *,
         retry_policy: RetryPolicy | None = None,
         import_limits: ImportLimits | None = None,
@@ -90,38 +100,41 @@ class AsyncPersistentSessionService(AsyncSessionService):
         schema: str | None = None,
     ) -> Self:
         """A service on the caller's engine, as :meth:`PersistentSessionService.from_engine`
-        opens one (``aclose()`` leaves the engine to its owner)."""
-        return cls(
-            lambda: PersistentSessionService.from_engine(
-                engine,
-                retry_policy=retry_policy,
-                import_limits=import_limits,
-                purge_batch_size=purge_batch_size,
-                schema=schema,
-            ),
-            WorkerThreadRunner(),
-        )
+        opens one; ``aclose()`` leaves the engine to its owner. An ``AsyncEngine`` is
+        driven on the event loop, a plain ``Engine`` from worker threads."""
+        access = async_access_for_engine(engine, retry_policy=retry_policy, schema=schema)
+        return cls._over(access, import_limits=import_limits, purge_batch_size=purge_batch_size)
 
     @classmethod
     def from_sessionmaker(
         cls,
-        factory: SessionFactory,
+        factory: SessionFactory | AsyncSessionFactory,
         *,
         retry_policy: RetryPolicy | None = None,
         import_limits: ImportLimits | None = None,
         purge_batch_size: int = 500,
         schema: str | None = None,
     ) -> Self:
-        """A service on the engine the caller's ``sessionmaker`` is bound to."""
+        """A service on the engine the caller's ``sessionmaker`` or ``async_sessionmaker``
+        is bound to."""
+        access = async_access_for_sessionmaker(factory, retry_policy=retry_policy, schema=schema)
+        return cls._over(access, import_limits=import_limits, purge_batch_size=purge_batch_size)
+
+    @classmethod
+    def _over(
+        cls,
+        access: AsyncDatabaseAccess,
+        *,
+        import_limits: ImportLimits | None,
+        purge_batch_size: int,
+    ) -> Self:
         return cls(
-            lambda: PersistentSessionService.from_sessionmaker(
-                factory,
-                retry_policy=retry_policy,
+            lambda: PersistentSessionService(
+                access.open_database(),
                 import_limits=import_limits,
                 purge_batch_size=purge_batch_size,
-                schema=schema,
             ),
-            WorkerThreadRunner(),
+            access.runner,
         )
 
     async def __aenter__(self) -> Self:
@@ -141,7 +154,7 @@ class AsyncPersistentSessionService(AsyncSessionService):
     def _start(self, call: Callable[[], R]) -> asyncio.Future[R]:
         """Run ``call`` as a task of its own, so cancelling its waiter cannot interrupt it."""
         if self._closed:
-            raise RuntimeError("the session service is closed")
+            raise DatabaseUnavailableError("the session service is closed")
         task = asyncio.ensure_future(self._runner.run(call))
         self._running.add(task)
         task.add_done_callback(self._finished)
@@ -164,160 +177,19 @@ class AsyncPersistentSessionService(AsyncSessionService):
         service = await self._service()
         return await asyncio.shield(self._start(lambda: call(service)))
 
-    async def create(
-        self,
-        actor_name: str,
-        *,
-        title: str | None = None,
-        metadata: dict[str, Any] | None = None,
-        session_id: str | None = None,
-    ) -> Session:
-        return await self._call(
-            lambda service: service.create(
-                actor_name, title=title, metadata=metadata, session_id=session_id
-            )
-        )
-
-    async def get(self, session_id: str) -> Session | None:
-        return await self._call(lambda service: service.get(session_id))
-
-    async def list(
-        self,
-        *,
-        limit: int = 50,
-        offset: int = 0,
-        actor_name: str | None = None,
-        order_by: SessionOrder = "created_at",
-        cursor: str | None = None,
-    ) -> SessionPage:
-        return await self._call(
-            lambda service: service.list(
-                limit=limit, offset=offset, actor_name=actor_name, order_by=order_by, cursor=cursor
-            )
-        )
-
-    async def delete(self, session_id: str) -> bool:
-        return await self._call(lambda service: service.delete(session_id))
-
-    async def append_message(
-        self,
-        session_id: str,
-        role: str,
-        content: str,
-        *,
-        metadata: dict[str, Any] | None = None,
-        token_count: int | None = None,
-        expected_sequence: int | None = None,
-    ) -> SessionMessage:
-        return await self._call(
-            lambda service: service.append_message(
-                session_id,
-                role,
-                content,
-                metadata=metadata,
-                token_count=token_count,
-                expected_sequence=expected_sequence,
-            )
-        )
-
-    async def append_messages(
-        self,
-        session_id: str,
-        messages: Iterable[NewMessage | Mapping[str, Any]],
-        *,
-        expected_sequence: int | None = None,
-    ) -> builtins.list[SessionMessage]:
-        return await self._call(
-            lambda service: service.append_messages(
-                session_id, messages, expected_sequence=expected_sequence
-            )
-        )
-
-    async def pop_last_message(self, session_id: str) -> SessionMessage | None:
-        return await self._call(lambda service: service.pop_last_message(session_id))
-
-    async def clear_messages(self, session_id: str) -> int:
-        return await self._call(lambda service: service.clear_messages(session_id))
-
-    async def get_messages(
-        self,
-        session_id: str,
-        *,
-        limit: int | None = None,
-        offset: int = 0,
-        after_sequence: int | None = None,
-        before_sequence: int | None = None,
-        last: int | None = None,
-    ) -> builtins.list[SessionMessage]:
-        return await self._call(
-            lambda service: service.get_messages(
-                session_id,
-                limit=limit,
-                offset=offset,
-                after_sequence=after_sequence,
-                before_sequence=before_sequence,
-                last=last,
-            )
-        )
-
-    async def export_session(
-        self, session_id: str, *, signing_key: bytes | None = None
-    ) -> ExportDocument:
-        return await self._call(
-            lambda service: service.export_session(session_id, signing_key=signing_key)
-        )
-
-    async def import_session(
-        self,
-        document: ExportDocument | str | bytes | ReadableFile,
-        *,
-        signing_key: bytes | None = None,
-    ) -> Session:
-        return await self._call(
-            lambda service: service.import_session(document, signing_key=signing_key)
-        )
-
-    async def export_session_to_file(
-        self, session_id: str, file: WritableFile, *, signing_key: bytes | None = None
-    ) -> str:
-        return await self._call(
-            lambda service: service.export_session_to_file(
-                session_id, file, signing_key=signing_key
-            )
-        )
-
-    async def import_session_from_file(
-        self, file: ReadableFile, *, signing_key: bytes | None = None
-    ) -> Session:
-        return await self._call(
-            lambda service: service.import_session_from_file(file, signing_key=signing_key)
-        )
-
-    async def update_token_usage(
-        self,
-        session_id: str,
-        *,
-        input_tokens: int = 0,
-        output_tokens: int = 0,
-    ) -> Session:
-        return await self._call(
-            lambda service: service.update_token_usage(
-                session_id, input_tokens=input_tokens, output_tokens=output_tokens
-            )
-        )
-
-    async def purge_sessions(
-        self,
-        older_than: timedelta | datetime,
-        *,
-        actor_name: str | None = None,
-        dry_run: bool = False,
-    ) -> int:
-        return await self._call(
-            lambda service: service.purge_sessions(
-                older_than, actor_name=actor_name, dry_run=dry_run
-            )
-        )
-
-    async def statistics(self) -> builtins.list[ActorStatistics]:
-        return await self._call(lambda service: service.statistics())
+    create = _forwarded(PersistentSessionService.create)
+    get = _forwarded(PersistentSessionService.get)
+    list = _forwarded(PersistentSessionService.list)
+    delete = _forwarded(PersistentSessionService.delete)
+    append_message = _forwarded(PersistentSessionService.append_message)
+    append_messages = _forwarded(PersistentSessionService.append_messages)
+    pop_last_message = _forwarded(PersistentSessionService.pop_last_message)
+    clear_messages = _forwarded(PersistentSessionService.clear_messages)
+    get_messages = _forwarded(PersistentSessionService.get_messages)
+    export_session = _forwarded(PersistentSessionService.export_session)
+    import_session = _forwarded(PersistentSessionService.import_session)
+    export_session_to_file = _forwarded(PersistentSessionService.export_session_to_file)
+    import_session_from_file = _forwarded(PersistentSessionService.import_session_from_file)
+    update_token_usage = _forwarded(PersistentSessionService.update_token_usage)
+    purge_sessions = _forwarded(PersistentSessionService.purge_sessions)
+    statistics = _forwarded(PersistentSessionService.statistics)

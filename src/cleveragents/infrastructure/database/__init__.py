@@ -3,8 +3,15 @@
 from typing import Any
 
 from sqlalchemy import Engine
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlalchemy.orm import sessionmaker
 
+from cleveragents.infrastructure.database.async_access import (
+    AsyncDatabaseAccess,
+    async_access_for_engine,
+    async_access_for_sessionmaker,
+    async_access_for_url,
+)
 from cleveragents.infrastructure.database.database import Database
 from cleveragents.infrastructure.database.engine import (
     DATABASE_SCHEMA_VARIABLE,
@@ -32,15 +39,18 @@ from cleveragents.infrastructure.database.schema_migrations import (
     schema_differences,
     upgrade_database,
 )
-from cleveragents.infrastructure.database.worker_thread_runner import WorkerThreadRunner
 
 # The caller-side types the application layer names without importing SQLAlchemy itself.
 SessionFactory = sessionmaker[Any]
+AsyncSessionFactory = async_sessionmaker[Any]
 
 __all__ = [
     "DATABASE_SCHEMA_VARIABLE",
     "DATABASE_URL_VARIABLE",
     "VERSION_TABLE",
+    "AsyncDatabaseAccess",
+    "AsyncEngine",
+    "AsyncSessionFactory",
     "Database",
     "Engine",
     "ResourceModel",
@@ -51,7 +61,9 @@ __all__ = [
     "SessionMessageRepository",
     "SessionModel",
     "SessionRepository",
-    "WorkerThreadRunner",
+    "async_access_for_engine",
+    "async_access_for_sessionmaker",
+    "async_access_for_url",
     "create_database_engine",
     "current_revision",
     "database_retry",

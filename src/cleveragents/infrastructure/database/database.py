@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -42,10 +43,14 @@ class Database:
         retry_policy: RetryPolicy | None = None,
         owns_engine: bool = True,
         schema: str | None = None,
+        pause: Callable[[float], None] = time.sleep,
     ) -> None:
+        """``pause`` waits before a retry: a plain sleep, or on an asyncio driver a sleep
+        that hands the event loop back to other tasks meanwhile."""
         self.engine = engine
         self.retry_policy = retry_policy or RetryPolicy()
         self.schema = schema
+        self.pause = pause
         self._owns_engine = owns_engine
 
     @classmethod

@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import logging
 import random
-import time
 from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -88,6 +87,10 @@ class RetriesTransactions(Protocol):
     @property
     def retry_policy(self) -> RetryPolicy: ...
 
+    def pause(self, seconds: float) -> None:
+        """Wait before a retry, in whatever way does not stall the caller's other work."""
+        ...
+
 
 S = TypeVar("S", bound=RetriesTransactions)
 
@@ -125,7 +128,7 @@ def database_retry(
                     policy.attempts - 1,
                     delay,
                 )
-                time.sleep(delay)
+                self.pause(delay)
                 attempt += 1
                 commit_unknown = state.commit_unknown
             finally:

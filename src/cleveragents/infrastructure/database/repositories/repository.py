@@ -15,3 +15,6 @@ class Repository:
     @property
     def retry_policy(self) -> RetryPolicy:
         return self._database.retry_policy
+
+    def pause(self, seconds: float) -> None:
+        self._database.pause(seconds)

@@ -20,13 +20,9 @@ from cleveragents.infrastructure.database.entity_mapping import (
     message_row,
     messages_from_result,
 )
-from cleveragents.infrastructure.database.repositories.commit_outcome import stamped_session
+from cleveragents.infrastructure.database.repositories.commit_outcome import EarlierAnswer
 from cleveragents.infrastructure.database.repositories.repository import Repository
-from cleveragents.infrastructure.database.retry import (
-    database_retry,
-    is_retry,
-    previous_commit_unknown,
-)
+from cleveragents.infrastructure.database.retry import database_retry, is_retry
 from cleveragents.infrastructure.database.tables import session_messages, sessions
 
 # Taking the next sequence is one atomic row update: it numbers the message and holds the
@@ -155,27 +151,20 @@ class SessionMessageRepository(Repository):
             SessionIntegrityError: the counter names a message that is not stored.
             CommitOutcomeUnknownError: a commit broke off and the session changed since.
         """
-        return self._pop_last(session_id, now, [])
+        removal = EarlierAnswer[SessionMessage](
+            action="the removal of its last message",
+            advice="read the history before removing another message",
+        )
+        return self._pop_last(session_id, now, removal)
 
     @database_retry
     def _pop_last(
-        self, session_id: str, now: datetime, popped: list[SessionMessage]
+        self, session_id: str, now: datetime, earlier: EarlierAnswer[SessionMessage]
     ) -> SessionMessage | None:
-        """``popped`` carries the message of an attempt whose commit broke off to the retry,
-        which answers with it if that commit landed instead of popping a second message."""
         parameters: dict[str, Any] = {"session_id": session_id, "now": now}
         with self._database.transaction(write=True) as connection:
-            if previous_commit_unknown() and popped:
-                landed = stamped_session(
-                    connection,
-                    session_id,
-                    now=now,
-                    action="the removal of its last message",
-                    advice="read the history before removing another message",
-                )
-                if landed is not None:
-                    return popped[0]
-            popped.clear()
+            if earlier.landed(connection, session_id, now=now):
+                return earlier.value
             if connection.dialect.update_returning:
                 remaining = connection.execute(_TAKE_BACK_LAST_SEQUENCE, parameters).scalar()
             elif connection.execute(_RELEASE_LAST_SEQUENCE, parameters).rowcount:
@@ -196,8 +185,7 @@ class SessionMessageRepository(Repository):
                     f"at sequence {remaining}"
                 )
             connection.execute(_DELETE_MESSAGE_AT, parameters)
-            popped.append(found[0])
-        return found[0]
+            return earlier.keep(found[0])
 
     def clear(self, session_id: str, *, now: datetime) -> int:
         """Delete every message of the session and reset its counter; how many were deleted.
@@ -206,31 +194,24 @@ class SessionMessageRepository(Repository):
             SessionNotFoundError: no session has that id.
             CommitOutcomeUnknownError: a commit broke off and the session changed since.
         """
-        return self._clear(session_id, now, [])
+        clearing = EarlierAnswer[int](
+            action="the clearing of its messages",
+            advice="read the history before clearing it again",
+        )
+        return self._clear(session_id, now, clearing)
 
     @database_retry
-    def _clear(self, session_id: str, now: datetime, cleared: list[int]) -> int:
-        """``cleared`` carries an attempt's count to the retry after a broken-off commit."""
+    def _clear(self, session_id: str, now: datetime, earlier: EarlierAnswer[int]) -> int:
         parameters = {"session_id": session_id, "now": now}
         with self._database.transaction(write=True) as connection:
-            if previous_commit_unknown() and cleared:
-                landed = stamped_session(
-                    connection,
-                    session_id,
-                    now=now,
-                    action="the clearing of its messages",
-                    advice="read the history before clearing it again",
-                )
-                if landed is not None:
-                    return cleared[0]
-            cleared.clear()
+            if earlier.landed(connection, session_id, now=now):
+                return earlier.value
             # Resetting the counter first takes the session row's lock, so no append can
             # slip a message in between the delete and the commit.
             if not connection.execute(_RESET_MESSAGE_COUNT, parameters).rowcount:
                 raise SessionNotFoundError(session_id)
-            deleted = int(connection.execute(_DELETE_SESSION_MESSAGES, parameters).rowcount)
-            cleared.append(deleted)
-        return deleted
+            deleted = connection.execute(_DELETE_SESSION_MESSAGES, parameters).rowcount
+            return earlier.keep(int(deleted))
 
     @database_retry
     def get_for_session(
