@@ -235,6 +235,7 @@ Feature: A bad export document is refused whole, with the error that names its d
       | session.title         | "t" * 1025              | session.title is 1025 characters long; the limit is 1024   |
       | session.metadata      | ["a", "list"]           | session.metadata must be a JSON object (dict), got list    |
       | session.metadata      | {"x": float("nan")}     | session.metadata is not JSON-serialisable                  |
+      | session.metadata      | {"x": "x" * (8 * 1024 * 1024)} | session.title and metadata take                     |
       | session.input_tokens  | "10"                    | session.input_tokens must be an integer, got str           |
       | session.input_tokens  | True                    | session.input_tokens must be an integer, got bool          |
       | session.input_tokens  | 10.0                    | session.input_tokens must be an integer, got float         |
@@ -287,6 +288,7 @@ Feature: A bad export document is refused whole, with the error that names its d
       | messages[2].content     | 5                      | messages[2].content must be a string, got int                |
       | messages[2].content     | "a\x00b"               | messages[2].content contains a NUL character                 |
       | messages[2].content     | "ok \ud800"            | messages[2].content is not valid Unicode text (lone surrogate at index 3) |
+      | messages[2].content     | "x" * (8 * 1024 * 1024) | messages[2].content and metadata take                       |
       | messages[0].metadata    | "{}"                   | messages[0].metadata must be a JSON object (dict), got str   |
       | messages[0].token_count | -1                     | messages[0].token_count must not be negative, got -1         |
       | messages[0].token_count | 2 ** 63                | messages[0].token_count is 9223372036854775808; the limit is 2147483647 |

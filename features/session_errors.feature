@@ -99,6 +99,7 @@ Feature: Bad arguments are refused with a specific error and change nothing
       | with a tuple key    | {(1, 2): "pair"}                | metadata is not JSON-serialisable                |
       | a list              | ["not", "a", "dict"]            | metadata must be a JSON object (dict), got list  |
       | a string            | "{}"                            | metadata must be a JSON object (dict), got str   |
+      | larger than a row   | {"blob": "x" * (8 * 1024 * 1024)} | title and metadata take 8388620 bytes          |
 
   # --- Appending a message ----------------------------------------------------------------
 
@@ -121,6 +122,9 @@ Feature: Bad arguments are refused with a specific error and change nothing
       | NUL in content        | content     | "hello\x00world"                | content contains a NUL character                          |
       | surrogate in content  | content     | "hello \ud800 world"            | content is not valid Unicode text (lone surrogate at index 6) |
       | content over 16 Mi    | content     | "x" * (16 * 1024 * 1024 + 1)    | content is 16777217 characters long; the limit is 16777216 |
+      | content past a row    | content     | "x" * (8 * 1024 * 1024 - 64 * 1024 - 1) | content and metadata take 8323073 bytes; the limit is 8323072 bytes |
+      | emoji past a row      | content     | "\U0001F600" * (2 * 1024 * 1024 - 16 * 1024) | content and metadata take 8323074 bytes |
+      | metadata past a row   | metadata    | {"blob": "x" * (8 * 1024 * 1024)} | content and metadata take 8388625 bytes |
       | metadata object()     | metadata    | {"handle": object()}            | metadata is not JSON-serialisable                         |
       | metadata set          | metadata    | {"tags": {"a"}}                 | metadata is not JSON-serialisable                         |
       | metadata NaN          | metadata    | {"score": float("nan")}         | metadata is not JSON-serialisable                         |
@@ -210,6 +214,7 @@ Feature: Bad arguments are refused with a specific error and change nothing
       | token_count | 2 ** 31 - 1                |
       | token_count | 0                          |
       | metadata    | {}                         |
+      | content     | "\n" * (8 * 1024 * 1024 - 64 * 1024 - 2) |
 
   Scenario: A title of exactly 1024 characters is accepted
     Given a session for actor "keeper" with 2 messages

@@ -30,6 +30,11 @@ Feature: Listing sessions by owner and activity, page after page by cursor
     Then the cursor pages hold 2, 2, 1 sessions and the last page has no next cursor
     And together the cursor pages hold every session of actor "twin" once, newest created first
 
+  Scenario: A page size of sys.maxsize, meaning "all of them", lists every session on every backend
+    Given 4 sessions for actor "delta"
+    When I list the sessions of actor "delta" in cursor pages of 9223372036854775807
+    Then the cursor pages hold 4 sessions and the last page has no next cursor
+
   Scenario: A page that ends exactly at the last session has no next cursor
     Given 4 sessions for actor "delta"
     When I list the sessions of actor "delta" in cursor pages of 4

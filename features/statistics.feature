@@ -11,6 +11,16 @@ Feature: Totals per actor
       | alpha | 2        | 5        | 11    | 6      | 17    |
       | beta  | 1        | 4        | 7     | 0      | 7     |
 
+  Scenario: One actor's totals add up exactly past the largest BIGINT
+    Given a session for actor "heavy" with token usage 9223372036854775807 in, 1 out
+    And a session for actor "heavy" with token usage 9223372036854775807 in, 2 out
+    And a session for actor "light" with token usage 1 in, 9223372036854775807 out
+    When I ask for statistics
+    Then the statistics read:
+      | actor | sessions | messages | input                | output              | total                |
+      | heavy | 2        | 0        | 18446744073709551614 | 3                   | 18446744073709551617 |
+      | light | 1        | 0        | 1                    | 9223372036854775807 | 9223372036854775808  |
+
   Scenario: An empty store has no statistics
     When I ask for statistics
     Then there are no statistics

@@ -324,7 +324,7 @@ def read_session(raw: object, session_id: str, *, message_count: int | None) -> 
     )
     if message_count is not None:
         check_message_count(declared_count, message_count)
-    return Session(
+    session = Session(
         id=session_id,
         actor_name=_field(
             input_rules.check_text,
@@ -349,6 +349,8 @@ def read_session(raw: object, session_id: str, *, message_count: int | None) -> 
         created_at=_read_timestamp("session.created_at", fields["created_at"]),
         updated_at=_read_timestamp("session.updated_at", fields["updated_at"]),
     )
+    _field(input_rules.check_row_size, "session.title", session.title, metadata=session.metadata)
+    return session
 
 
 def check_message_count(declared: int, actual: int) -> None:
@@ -371,7 +373,7 @@ def read_message(raw: object, index: int, session_id: str, message_id: str) -> S
             f"must be {index}: sequences start at 0 and follow each other without gaps",
             sequence,
         )
-    return SessionMessage(
+    message = SessionMessage(
         id=message_id,
         session_id=session_id,
         sequence=sequence,
@@ -397,6 +399,10 @@ def read_message(raw: object, index: int, session_id: str, message_id: str) -> S
         ),
         created_at=_read_timestamp(f"{where}.created_at", fields["created_at"]),
     )
+    _field(
+        input_rules.check_row_size, f"{where}.content", message.content, metadata=message.metadata
+    )
+    return message
 
 
 def _read_message_metadata(name: str, value: object) -> dict[str, Any]:

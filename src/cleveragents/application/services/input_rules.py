@@ -25,6 +25,13 @@ MAX_CONTENT_LENGTH = 16 * 1024 * 1024
 MAX_TOKEN_VALUE = 2**63 - 1
 MAX_TOKEN_COUNT = 2**31 - 1
 MAX_SEQUENCE = 2**31 - 1
+# One row's text (content or title, as UTF-8, plus its metadata as the JSON the database
+# receives) that every backend stores: MariaDB's default max_allowed_packet (16 MiB) bounds a
+# statement and a row, and the driver sends quotes, backslashes and newlines as two bytes.
+MAX_ROW_TEXT_BYTES = 8 * 1024 * 1024 - 64 * 1024
+# More rows than any table holds: a larger page size (sys.maxsize for "all of them") means
+# the same, and leaves room for the extra row a listing fetches inside BIGINT everywhere.
+MAX_PAGE_ROWS = 2**62
 
 
 def check_text(name: str, value: object, *, max_length: int, allow_blank: bool = False) -> str:
@@ -71,6 +78,27 @@ def check_metadata(name: str, value: object) -> dict[str, Any]:
         raise InvalidSessionDataError(f"{name} is nested too deeply to serialise") from None
     decoded: dict[str, Any] = json.loads(encoded)
     return decoded
+
+
+def check_row_size(name: str, text: str | None, metadata: dict[str, Any]) -> None:
+    """Refuse a row whose text and metadata together exceed what every backend stores.
+
+    Metadata that JSON cannot carry is left to the check that explains it.
+    """
+    try:
+        # What the database receives: SQLAlchemy's JSON type writes ASCII-escaped JSON.
+        metadata_size = len(json.dumps(metadata))
+    except (TypeError, ValueError, RecursionError):
+        return
+    text = text or ""
+    if len(text) * 4 + metadata_size <= MAX_ROW_TEXT_BYTES:
+        return  # within the limit whatever the characters, without encoding the text
+    size = metadata_size + len(text.encode("utf-8"))
+    if size > MAX_ROW_TEXT_BYTES:
+        raise InvalidSessionDataError(
+            f"{name} and metadata take {size} bytes; the limit is {MAX_ROW_TEXT_BYTES} bytes "
+            "(UTF-8 text plus metadata JSON), the most every backend stores in one row"
+        )
 
 
 def check_count(name: str, value: object, *, maximum: int = MAX_TOKEN_VALUE) -> int:
@@ -195,7 +223,7 @@ def check_new_message(index: int, item: object) -> NewMessage:
         raise InvalidSessionDataError(
             f"{where} must be a NewMessage or a mapping, got {type(item).__name__}"
         )
-    return NewMessage(
+    checked = NewMessage(
         role=check_text(f"{where}.role", role, max_length=MAX_ROLE_LENGTH),
         content=check_text(
             f"{where}.content", content, max_length=MAX_CONTENT_LENGTH, allow_blank=True
@@ -205,3 +233,5 @@ def check_new_message(index: int, item: object) -> NewMessage:
             f"{where}.token_count", token_count, maximum=MAX_TOKEN_COUNT
         ),
     )
+    check_row_size(f"{where}.content", checked.content, checked.metadata or {})
+    return checked

@@ -177,6 +177,7 @@ class PersistentSessionService(SessionService):
             created_at=now,
             updated_at=now,
         )
+        input_rules.check_row_size("title", session.title, session.metadata)
         return self._sessions.create(session)
 
     def get(self, session_id: str) -> Session | None:
@@ -191,7 +192,7 @@ class PersistentSessionService(SessionService):
         order_by: SessionOrder = "created_at",
         cursor: str | None = None,
     ) -> SessionPage:
-        limit = input_rules.check_limit(limit, minimum=1)
+        limit = min(input_rules.check_limit(limit, minimum=1), input_rules.MAX_PAGE_ROWS)
         offset = input_rules.check_count("offset", offset)
         actor_name = input_rules.check_optional_text(
             "actor_name", actor_name, max_length=input_rules.MAX_ACTOR_NAME_LENGTH
@@ -235,6 +236,7 @@ class PersistentSessionService(SessionService):
                 "token_count", token_count, maximum=input_rules.MAX_TOKEN_COUNT
             ),
         )
+        input_rules.check_row_size("content", draft.content, draft.metadata or {})
         (message,) = self._messages.append(
             session_id=session_id,
             drafts=[draft],

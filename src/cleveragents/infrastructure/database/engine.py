@@ -12,6 +12,7 @@ from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from cleveragents.domain.errors import DatabaseConfigurationError
+from cleveragents.infrastructure.database.database_url import parse_database_url, usable_dialect
 
 DATABASE_URL_VARIABLE = "CLEVERAGENTS_DATABASE_URL"
 # Read by the command-line tools (``cleveragents``, ``alembic``); code passes ``schema=``.
@@ -80,10 +81,7 @@ def check_schema_option(schema: str | None, backend: str) -> None:
 
 def url_backend(url: str | URL | None) -> str:
     """The backend a URL names (default: :func:`default_database_url`), without connecting."""
-    try:
-        return make_url(url if url is not None else default_database_url()).get_backend_name()
-    except exc.ArgumentError:
-        raise _unusable_url() from None
+    return parse_database_url(url if url is not None else default_database_url()).get_backend_name()
 
 
 def schema_options(schema: str | None) -> dict[str, Any]:
@@ -109,10 +107,8 @@ def create_database_engine(url: str | URL | None = None, **engine_options: Any) 
     WAL journaling for files, a busy timeout, full synchronous commits, and transactions that
     the library begins itself so writers can take the lock up front.
     """
-    try:
-        parsed = make_url(url if url is not None else default_database_url())
-    except exc.ArgumentError:
-        raise _unusable_url() from None
+    parsed = parse_database_url(url if url is not None else default_database_url())
+    usable_dialect(parsed)
     engine_options.setdefault("hide_parameters", True)
     backend = parsed.get_backend_name()
     if backend in ("mysql", "mariadb") and "charset" not in parsed.query:
@@ -123,8 +119,9 @@ def create_database_engine(url: str | URL | None = None, **engine_options: Any) 
             return create_engine(parsed, **engine_options)
         _ensure_sqlite_directory(parsed)
         engine = create_engine(parsed, **engine_options)
-    except (exc.ArgumentError, exc.NoSuchModuleError, ImportError):
-        raise _unusable_url() from None
+    except (exc.ArgumentError, TypeError) as error:
+        # SQLAlchemy names the engine options it does not take, never the URL.
+        raise DatabaseConfigurationError(f"the engine options were refused: {error}") from None
     _configure_sqlite(engine, file_backed=_is_sqlite_file(parsed))
     return engine
 
@@ -133,15 +130,8 @@ def displayable_url(url: str | URL) -> str:
     """The URL as it may be shown to people and logs: never with its password."""
     try:
         return make_url(url).render_as_string(hide_password=True)
-    except exc.ArgumentError:
+    except (exc.ArgumentError, ValueError):
         return "(an invalid database URL)"
-
-
-def _unusable_url() -> DatabaseConfigurationError:
-    # The URL itself is not repeated: it may hold a password.
-    return DatabaseConfigurationError(
-        "the database URL is not valid, or the driver it names is not installed"
-    )
 
 
 def _is_sqlite_file(url: URL) -> bool:

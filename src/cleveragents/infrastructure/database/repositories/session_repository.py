@@ -10,7 +10,10 @@ from itertools import islice
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
     Connection,
+    Integer,
     Select,
     and_,
     bindparam,
@@ -18,6 +21,7 @@ from sqlalchemy import (
     exc,
     func,
     insert,
+    literal,
     or_,
     select,
     update,
@@ -59,13 +63,31 @@ _SELECT_MESSAGES = (
     .where(session_messages.c.session_id == bindparam("session_id"))
     .order_by(session_messages.c.sequence)
 )
+_LOW_32_BITS = 2**32 - 1
+
+
+def _split_sum(column: ColumnElement[int]) -> tuple[ColumnElement[int], ColumnElement[int]]:
+    """The sum of a BIGINT column as its high and low 32-bit halves, summed apart.
+
+    One actor's token totals together can pass 2^63-1: PostgreSQL and MariaDB then sum into
+    NUMERIC/DECIMAL, but SQLite's SUM fails with "integer overflow". Each half's sum stays
+    far inside BIGINT for up to 2^31 sessions on every backend; Python joins them exactly.
+    """
+    low_bits = literal(_LOW_32_BITS, BigInteger)
+    return (
+        # PostgreSQL shifts a BIGINT by an INTEGER only.
+        func.coalesce(func.sum(column.op(">>")(literal(32, Integer))), 0),
+        func.coalesce(func.sum(column.op("&")(low_bits)), 0),
+    )
+
+
 _STATISTICS_BY_ACTOR = (
     select(
         sessions.c.actor_name,
         func.count(),
         func.coalesce(func.sum(sessions.c.message_count), 0),
-        func.coalesce(func.sum(sessions.c.input_tokens), 0),
-        func.coalesce(func.sum(sessions.c.output_tokens), 0),
+        *_split_sum(sessions.c.input_tokens),
+        *_split_sum(sessions.c.output_tokens),
     )
     .group_by(sessions.c.actor_name)
     .order_by(sessions.c.actor_name)
@@ -216,10 +238,10 @@ class SessionRepository(Repository):
                 actor_name=actor,
                 session_count=int(count),
                 message_count=int(messages),
-                input_tokens=int(input_tokens),
-                output_tokens=int(output_tokens),
+                input_tokens=(int(input_high) << 32) + int(input_low),
+                output_tokens=(int(output_high) << 32) + int(output_low),
             )
-            for actor, count, messages, input_tokens, output_tokens in rows
+            for actor, count, messages, input_high, input_low, output_high, output_low in rows
         ]
 
     @database_retry
