@@ -125,10 +125,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--only", help="only the systems whose names contain this, e.g. SessionService"
     )
+    parser.add_argument(
+        "--sizes",
+        default="",
+        help="comma-separated NAME=N overrides of the plan, e.g. deletes=1,read_rounds=10",
+    )
     arguments = parser.parse_args(argv)
     plan = QUICK_PLAN if arguments.quick else Plan()
     if arguments.listed is not None:
         plan = dataclasses.replace(plan, listed=arguments.listed)
+    overrides = dict(item.split("=", 1) for item in arguments.sizes.split(",") if item)
+    plan = dataclasses.replace(plan, **{name: int(value) for name, value in overrides.items()})
     output: Path = arguments.output
     started = time.monotonic()
     outcomes, postgresql_version = asyncio.run(compare(plan, output, arguments.only))
