@@ -69,8 +69,11 @@ def postgresql_stores(target: postgres.PostgresTarget) -> list[SessionStore[Any]
 
 
 def chosen(stores: list[SessionStore[Any]], only: str | None) -> list[SessionStore[Any]]:
-    """The stores whose system names contain ``only`` (all of them without it)."""
-    return [store for store in stores if only is None or only in store.system]
+    """The stores named in ``only`` (comma-separated, as the report names them), or all."""
+    if only is None:
+        return stores
+    names = {name.strip() for name in only.split(",")}
+    return [store for store in stores if store.name in names]
 
 
 async def compare(
@@ -123,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
         "--listed", type=int, help="sessions in the listing workload (default: the plan's)"
     )
     parser.add_argument(
-        "--only", help="only the systems whose names contain this, e.g. SessionService"
+        "--only", help="only these stores, comma-separated, named as the report names them"
     )
     parser.add_argument(
         "--sizes",
