@@ -131,7 +131,7 @@ def migrations(session: nox.Session) -> None:
         session.run("alembic", "current", env=env)
 
 
-PACKAGE_EXTRAS = ("postgresql", "mysql", "cli")
+PACKAGE_EXTRAS = ("postgresql", "mysql", "cli", "adk")
 PACKAGED_MIGRATIONS = "cleveragents/infrastructure/database/migrations"
 
 
@@ -310,7 +310,9 @@ def package(session: nox.Session) -> None:
         work.mkdir()
         full = FreshEnvironment(session, scratch / "venv-wheel", work)
         full.install(f"{wheel}[{','.join(PACKAGE_EXTRAS)}]")
-        full.check_imports_from_itself("typer", "rich", "psycopg", "pymysql")
+        full.check_imports_from_itself(
+            "typer", "rich", "psycopg", "pymysql", "cleveragents.integrations.adk"
+        )
         reported = full.run(
             full.python,
             "-c",

@@ -64,6 +64,8 @@ Feature: Retrying a unit of work on transient database errors
     Examples:
       | operation                       | statement                    |
       | create a session                | INSERT INTO sessions         |
+      | create a scoped session         | INSERT INTO sessions         |
+      | append a scoped message         | INSERT INTO session_messages |
       | import an export of the session | INSERT INTO session_messages |
       | append a message                | INSERT INTO session_messages |
       | add token usage                 | UPDATE sessions              |

@@ -16,8 +16,8 @@ Feature: Schema migrations
     Given <place>
     When I upgrade the scratch database to "head"
     Then comparing the scratch database with the models finds no difference
-    And the scratch database holds exactly the tables "cleveragents_alembic_version", "resource_registry", "sessions", "session_messages"
-    And the scratch database's version table holds "a7_003_session_keys"
+    And the scratch database holds exactly the tables "cleveragents_alembic_version", "resource_registry", "sessions", "session_messages", "session_users", "actor_state", "user_state", "session_state"
+    And the scratch database's version table holds "a7_004_adk_state"
 
     Examples:
       | place                                 |
@@ -27,14 +27,14 @@ Feature: Schema migrations
   Scenario: The comparison notices a schema that is behind the models
     Given a scratch database on the run's backend
     And the scratch database is upgraded to "b1_001_resource_registry"
-    Then comparing the scratch database with the models reports only the missing tables "sessions", "session_messages"
+    Then comparing the scratch database with the models reports only the missing tables "sessions", "session_messages", "session_users", "actor_state", "user_state", "session_state"
 
   # --- The revisions --------------------------------------------------------------------
 
-  Scenario: The revisions form one chain from the resource registry to the session keys
-    Then the head revision is "a7_003_session_keys"
+  Scenario: The revisions form one chain from the resource registry to the scoped state
+    Then the head revision is "a7_004_adk_state"
     And the revision a service requires at start-up is the head revision
-    And the migration chain from base to head is "b1_001_resource_registry", "a7_001_session_persistence", "a7_002_session_listing_indexes", "a7_003_session_keys"
+    And the migration chain from base to head is "b1_001_resource_registry", "a7_001_session_persistence", "a7_002_session_listing_indexes", "a7_003_session_keys", "a7_004_adk_state"
 
   Scenario: Downgrading to base removes every library table and upgrading restores them
     Given a scratch database on the run's backend
@@ -44,7 +44,7 @@ Feature: Schema migrations
     And the scratch database's version table holds no revision
     When I upgrade the scratch database to "head"
     Then comparing the scratch database with the models finds no difference
-    And the scratch database's version table holds "a7_003_session_keys"
+    And the scratch database's version table holds "a7_004_adk_state"
 
   Scenario: Downgrading session persistence keeps the resource registry and its rows
     Given a scratch database on the run's backend
@@ -55,7 +55,7 @@ Feature: Schema migrations
     And the scratch database's version table holds "b1_001_resource_registry"
     And the scratch database registers 1 "tool" resource named "web-search"
     When I upgrade the scratch database to "head"
-    Then the scratch database's version table holds "a7_003_session_keys"
+    Then the scratch database's version table holds "a7_004_adk_state"
     And the scratch database registers 1 "tool" resource named "web-search"
 
   # --- Upgrading a database that is already current -------------------------------------
@@ -90,8 +90,9 @@ Feature: Schema migrations
     Then alembic exits with 0 and its output mentions "Running upgrade b1_001_resource_registry -> a7_001_session_persistence"
     And alembic exits with 0 and its output mentions "Running upgrade a7_001_session_persistence -> a7_002_session_listing_indexes"
     And alembic exits with 0 and its output mentions "Running upgrade a7_002_session_listing_indexes -> a7_003_session_keys"
+    And alembic exits with 0 and its output mentions "Running upgrade a7_003_session_keys -> a7_004_adk_state"
     When I run "alembic current" from the repository root on the scratch database
-    Then alembic exits with 0 and its output mentions "a7_003_session_keys (head)"
+    Then alembic exits with 0 and its output mentions "a7_004_adk_state (head)"
     And comparing the scratch database with the models finds no difference
     When I run "alembic downgrade base" from the repository root on the scratch database
     And I run "alembic current" from the repository root on the scratch database
@@ -115,7 +116,7 @@ Feature: Schema migrations
     And the scratch database has a host table "alembic_version" holding "host_rev"
     When I upgrade the scratch database to "head"
     Then the host table "alembic_version" still holds only "host_rev"
-    And the scratch database's version table holds "a7_003_session_keys"
+    And the scratch database's version table holds "a7_004_adk_state"
     When I downgrade the scratch database to "base"
     Then the host table "alembic_version" still holds only "host_rev"
 

@@ -8,7 +8,7 @@ Feature: A service refuses a schema it was not built for
     Given a SQLite file whose library schema is at <state>
     When I try to open a service on that file
     Then the opening fails with SchemaOutOfDateError mentioning "<found>"
-    And the opening fails with SchemaOutOfDateError mentioning "this library needs a7_003_session_keys"
+    And the opening fails with SchemaOutOfDateError mentioning "this library needs a7_004_adk_state"
     And the opening fails with SchemaOutOfDateError mentioning "cleveragents db upgrade"
 
     Examples:

@@ -27,21 +27,19 @@ Feature: The session-keys migration keeps every stored row and refuses a lossy w
 
   Scenario: A downgrade is refused while a session id is longer than the older schema holds
     Given a scratch database on the run's backend
-    And the scratch database is upgraded to "head"
+    And the scratch database is upgraded to "a7_003_session_keys"
     And the scratch database stores a session whose id is 27 characters long, with 1 messages
     When I try to downgrade the scratch database to "a7_002_session_listing_indexes"
     Then the call fails with SchemaDowngradeRefusedError mentioning "longer than 26 characters"
     And the scratch database is unchanged
     And the scratch database's version table holds "a7_003_session_keys"
-    And comparing the scratch database with the models finds no difference
 
   Scenario: A downgrade is refused while two keys differ only by trailing spaces
     Given a scratch database on the run's backend
-    And the scratch database is upgraded to "head"
+    And the scratch database is upgraded to "a7_003_session_keys"
     And ResourceModel registers a "tool" resource "search" in the scratch database
     And ResourceModel registers a "tool" resource "search  " in the scratch database
     When I try to downgrade the scratch database to "a7_002_session_listing_indexes"
     Then the call fails with SchemaDowngradeRefusedError mentioning "differ only by trailing spaces"
     And the scratch database is unchanged
     And the scratch database's version table holds "a7_003_session_keys"
-    And comparing the scratch database with the models finds no difference

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
 import shutil
 import sys
@@ -19,6 +20,7 @@ from typing import Any
 
 from benchmarks.peers import machine, postgres
 from benchmarks.peers.adapter_stores import AgentsAdapterStore, LangChainAdapterStore
+from benchmarks.peers.adk_library_store import CleverAgentsAdkStore
 from benchmarks.peers.adk_stores import AdkDatabaseStore, AdkSqliteStore
 from benchmarks.peers.library_store import LibraryStore
 from benchmarks.peers.openai_stores import AgentsSqlAlchemyStore, AgentsSqliteStore
@@ -32,6 +34,7 @@ SCHEMAS = {
     "adk": "peers_adk",
     "openai": "peers_openai",
     "adapters": "peers_cleveragents_adapters",
+    "library_adk": "peers_cleveragents_adk",
 }
 
 
@@ -46,6 +49,7 @@ def sqlite_stores(directory: Path) -> list[SessionStore[Any]]:
     directory.mkdir(parents=True)
     return [
         LibraryStore(SQLITE, sqlite_url(directory / "cleveragents.db")),
+        CleverAgentsAdkStore(SQLITE, sqlite_url(directory / "cleveragents-adk.db")),
         AdkDatabaseStore.on_sqlite(directory / "adk-database.db"),
         AdkDatabaseStore.on_sqlite(directory / "adk-database-wal.db", match_library=True),
         AdkSqliteStore(directory / "adk-sqlite.db"),
@@ -62,6 +66,7 @@ def postgresql_stores(target: postgres.PostgresTarget) -> list[SessionStore[Any]
     asyncpg_url = target.url_for("asyncpg")
     return [
         LibraryStore(POSTGRESQL, target.url_for("psycopg", schema=SCHEMAS["library"])),
+        CleverAgentsAdkStore(POSTGRESQL, target.url_for("psycopg", schema=SCHEMAS["library_adk"])),
         AdkDatabaseStore.on_postgresql(asyncpg_url, SCHEMAS["adk"]),
         AgentsSqlAlchemyStore.on_postgresql(asyncpg_url, SCHEMAS["openai"]),
         AgentsAdapterStore(POSTGRESQL, target.url_for("psycopg", schema=SCHEMAS["adapters"])),
@@ -69,10 +74,21 @@ def postgresql_stores(target: postgres.PostgresTarget) -> list[SessionStore[Any]
     ]
 
 
-async def compare(plan: Plan, output: Path) -> tuple[list[BackendOutcome], str | None]:
+def chosen(stores: list[SessionStore[Any]], only: str | None) -> list[SessionStore[Any]]:
+    """The stores named in ``only`` (comma-separated, as the report names them), or all."""
+    if only is None:
+        return stores
+    names = {name.strip() for name in only.split(",")}
+    return [store for store in stores if store.name in names]
+
+
+async def compare(
+    plan: Plan, output: Path, only: str | None = None
+) -> tuple[list[BackendOutcome], str | None]:
     outcomes = []
     log("SQLite (one file per store, same directory):")
-    sqlite_results = await BackendRun(sqlite_stores(output / "sqlite"), plan, log).run()
+    stores = chosen(sqlite_stores(output / "sqlite"), only)
+    sqlite_results = await BackendRun(stores, plan, log).run()
     outcomes.append(BackendOutcome(SQLITE, sqlite_results))
 
     try:
@@ -84,7 +100,8 @@ async def compare(plan: Plan, output: Path) -> tuple[list[BackendOutcome], str |
     log(f"PostgreSQL {target.server_version} (fsync={target.fsync}), one schema per system:")
     target.fresh_schemas(*SCHEMAS.values())
     try:
-        pg_results = await BackendRun(postgresql_stores(target), plan, log).run()
+        stores = chosen(postgresql_stores(target), only)
+        pg_results = await BackendRun(stores, plan, log).run()
     finally:
         target.drop_schemas(*SCHEMAS.values())
     outcomes.append(BackendOutcome(POSTGRESQL, pg_results))
@@ -111,11 +128,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--quick", action="store_true", help="tiny sizes, to check the harness (not for figures)"
     )
+    parser.add_argument(
+        "--listed", type=int, help="sessions in the listing workload (default: the plan's)"
+    )
+    parser.add_argument(
+        "--only", help="only these stores, comma-separated, named as the report names them"
+    )
+    parser.add_argument(
+        "--sizes",
+        default="",
+        help="comma-separated NAME=N overrides of the plan, e.g. deletes=1,read_rounds=10",
+    )
     arguments = parser.parse_args(argv)
     plan = QUICK_PLAN if arguments.quick else Plan()
+    if arguments.listed is not None:
+        plan = dataclasses.replace(plan, listed=arguments.listed)
+    overrides = dict(item.split("=", 1) for item in arguments.sizes.split(",") if item)
+    plan = dataclasses.replace(plan, **{name: int(value) for name, value in overrides.items()})
     output: Path = arguments.output
     started = time.monotonic()
-    outcomes, postgresql_version = asyncio.run(compare(plan, output))
+    outcomes, postgresql_version = asyncio.run(compare(plan, output, arguments.only))
     minutes = (time.monotonic() - started) / 60
     report = render(
         plan, outcomes, machine.describe(postgresql_version), machine.package_versions(), minutes

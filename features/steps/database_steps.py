@@ -49,6 +49,8 @@ from sqlalchemy.orm import Session as OrmSession
 
 from cleveragents import domain
 from cleveragents.application.services import PersistentSessionService
+from cleveragents.application.services.scoped_state_service import ScopedStateService
+from cleveragents.domain.scoped_state import ScopedState, UserSession
 from cleveragents.infrastructure.database import (
     VERSION_TABLE,
     Database,
@@ -543,8 +545,29 @@ def when_service_appends_to(context: Context, role: str, content: str, session_i
     run_call(context, lambda: context.service.append_message(session_id, role, content))
 
 
+def scoped_service(context: Context) -> ScopedStateService:
+    """The scoped state service on the database (and retry policy) of ``context.service``."""
+    return ScopedStateService(context.service._database)
+
+
+def append_scoped(context: Context) -> domain.SessionMessage:
+    scoped = scoped_service(context)
+    scoped.create("fresh", user_id="ann", session_id="scoped-append")
+    return scoped.append(
+        "scoped-append",
+        domain.NewMessage("agent", "one more"),
+        actor_name="fresh",
+        user_id="ann",
+        delta=ScopedState(user={"visits": 2}, session={"n": 1}),
+    )
+
+
 OPERATIONS: dict[str, Callable[[Context], Any]] = {
     "create a session": lambda c: c.service.create("fresh"),
+    "create a scoped session": lambda c: scoped_service(c).create(
+        "fresh", user_id="ann", state=ScopedState(user={"visits": 1})
+    ),
+    "append a scoped message": append_scoped,
     "create a session under the caller's id": lambda c: c.service.create(
         "fresh", session_id="thread-42"
     ),
@@ -622,6 +645,18 @@ def check_appended(context: Context, message: domain.SessionMessage) -> None:
     assert context.service.get(context.session.id).message_count == 3
 
 
+def check_scoped_created(context: Context, created: UserSession) -> None:
+    scoped = scoped_service(context)
+    assert scoped.get(created.session.id) == created, created
+    assert [each.session.id for each in scoped.list("fresh")] == [created.session.id]
+
+
+def check_scoped_appended(context: Context, message: domain.SessionMessage) -> None:
+    found = scoped_service(context).get("scoped-append")
+    assert found is not None and found.messages == [message], found
+    assert (dict(found.state.user), dict(found.state.session)) == ({"visits": 2}, {"n": 1})
+
+
 def check_popped(context: Context, popped: domain.SessionMessage) -> None:
     assert (popped.sequence, popped.content) == (1, f"message 1 of {context.session.actor_name}")
     remaining = [m.sequence for m in context.service.get_messages(context.session.id)]
@@ -637,6 +672,8 @@ def check_cleared(context: Context, cleared: int) -> None:
 
 CHECKS: dict[str, Callable[[Context, Any], None]] = {
     "create a session": check_created,
+    "create a scoped session": check_scoped_created,
+    "append a scoped message": check_scoped_appended,
     "create a session under the caller's id": lambda c, created: _equal(
         (created.id, c.service.get("thread-42")), ("thread-42", created)
     ),

@@ -25,6 +25,7 @@ from cleveragents.infrastructure.database.models import (
     SessionModel,
 )
 from cleveragents.infrastructure.database.repositories import (
+    ScopedStateRepository,
     SessionMessageRepository,
     SessionRepository,
 )
@@ -57,6 +58,7 @@ __all__ = [
     "Engine",
     "ResourceModel",
     "RetryPolicy",
+    "ScopedStateRepository",
     "SessionFactory",
     "SessionMessageModel",
     "SessionMessageRepository",

@@ -15,7 +15,7 @@ from cleveragents.domain.errors import SchemaOutOfDateError
 # The library keeps its own version table so it never collides with a host application's.
 VERSION_TABLE = "cleveragents_alembic_version"
 # The newest revision in migrations/versions: a new migration changes this line with it.
-REQUIRED_REVISION = "a7_003_session_keys"
+REQUIRED_REVISION = "a7_004_adk_state"
 
 
 def stored_revision(connection: Connection, *, schema: str | None = None) -> str | None:

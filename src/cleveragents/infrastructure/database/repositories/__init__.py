@@ -1,5 +1,8 @@
 """Repositories: each method is one complete, retried transaction."""
 
+from cleveragents.infrastructure.database.repositories.scoped_state_repository import (
+    ScopedStateRepository,
+)
 from cleveragents.infrastructure.database.repositories.session_message_repository import (
     SessionMessageRepository,
 )
@@ -7,4 +10,4 @@ from cleveragents.infrastructure.database.repositories.session_repository import
     SessionRepository,
 )
 
-__all__ = ["SessionMessageRepository", "SessionRepository"]
+__all__ = ["ScopedStateRepository", "SessionMessageRepository", "SessionRepository"]

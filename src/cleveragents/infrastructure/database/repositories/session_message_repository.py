@@ -121,7 +121,7 @@ class SessionMessageRepository(Repository):
                 stored = messages_from_result(earlier, session_id)
                 if stored:
                     return stored
-            count = self._take_sequences(connection, parameters)
+            count = take_sequences(connection, parameters)
             first = count - len(drafts)
             messages = [
                 SessionMessage(
@@ -139,32 +139,6 @@ class SessionMessageRepository(Repository):
             rows = [message_row(message) for message in messages]
             connection.execute(_INSERT_MESSAGE, rows if len(rows) > 1 else rows[0])
         return messages
-
-    @staticmethod
-    def _take_sequences(connection: Connection, parameters: dict[str, Any]) -> int:
-        """Add ``added`` to the session's counter and return the new ``message_count``.
-
-        Raises:
-            SessionNotFoundError: no session has that id.
-            SequenceConflictError: ``expected_sequence`` was given and is not the counter.
-        """
-        conditional = parameters["expected_sequence"] is not None
-        count: int | None
-        if connection.dialect.update_returning:
-            statement = _TAKE_EXPECTED_SEQUENCE if conditional else _TAKE_NEXT_SEQUENCE
-            count = connection.execute(statement, parameters).scalar()
-        else:
-            bump = _BUMP_IF_NEXT_IS if conditional else _BUMP_MESSAGE_COUNT
-            taken = connection.execute(bump, parameters).rowcount > 0
-            count = connection.execute(_READ_MESSAGE_COUNT, parameters).scalar() if taken else None
-        if count is not None:
-            return int(count)
-        actual = connection.execute(_READ_MESSAGE_COUNT, parameters).scalar()
-        if actual is None:
-            raise SessionNotFoundError(parameters["session_id"])
-        raise SequenceConflictError(
-            parameters["session_id"], parameters["expected_sequence"], actual
-        )
 
     def pop_last(self, session_id: str, *, now: datetime) -> SessionMessage | None:
         """Delete and return the highest-sequence message, giving its sequence back.
@@ -280,6 +254,30 @@ class SessionMessageRepository(Repository):
     def count_for_session(self, session_id: str) -> int:
         with self._database.transaction(write=False) as connection:
             return int(connection.execute(_COUNT_MESSAGES, {"session_id": session_id}).scalar_one())
+
+
+def take_sequences(connection: Connection, parameters: dict[str, Any]) -> int:
+    """Add ``added`` to the session's counter and return the new ``message_count``.
+
+    Raises:
+        SessionNotFoundError: no session has that id.
+        SequenceConflictError: ``expected_sequence`` was given and is not the counter.
+    """
+    conditional = parameters["expected_sequence"] is not None
+    count: int | None
+    if connection.dialect.update_returning:
+        statement = _TAKE_EXPECTED_SEQUENCE if conditional else _TAKE_NEXT_SEQUENCE
+        count = connection.execute(statement, parameters).scalar()
+    else:
+        bump = _BUMP_IF_NEXT_IS if conditional else _BUMP_MESSAGE_COUNT
+        taken = connection.execute(bump, parameters).rowcount > 0
+        count = connection.execute(_READ_MESSAGE_COUNT, parameters).scalar() if taken else None
+    if count is not None:
+        return int(count)
+    actual = connection.execute(_READ_MESSAGE_COUNT, parameters).scalar()
+    if actual is None:
+        raise SessionNotFoundError(parameters["session_id"])
+    raise SequenceConflictError(parameters["session_id"], parameters["expected_sequence"], actual)
 
 
 @cache

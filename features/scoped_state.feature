@@ -1,0 +1,28 @@
+Feature: Sessions owned by a user, with state at actor, user and session scope
+  ScopedStateService is the framework-neutral core under the Google ADK store: a session of an
+  actor owned by a user, state shared by the actor's sessions, by the user's, and the
+  session's own, and appends that carry a state change. Bad input is refused before anything
+  is written.
+
+  Scenario: A change at each scope is seen by the sessions that share that scope
+    Given a scoped session "a1" of actor "shop" and user "ann" with actor state {"currency": "EUR"}
+    And a scoped session "a2" of actor "shop" and user "ann" with actor state {}
+    And a scoped session "b1" of actor "shop" and user "bob" with actor state {}
+    When I append to scoped session "a1" a message changing user state {"tier": "gold"} and session state {"cart": 2}
+    Then scoped session "a2" has actor state {"currency": "EUR"}, user state {"tier": "gold"} and session state {}
+    And scoped session "b1" has actor state {"currency": "EUR"}, user state {} and session state {}
+    And scoped session "a1" has actor state {"currency": "EUR"}, user state {"tier": "gold"} and session state {"cart": 2}
+
+  Scenario Outline: Input that cannot be stored is refused before anything is written (<problem>)
+    Given a scoped session "a1" of actor "shop" and user "ann" with actor state {}
+    When I try the scoped call "<call>" with <problem>
+    Then the call fails with InvalidSessionDataError mentioning "<mention>"
+    And the database is unchanged
+
+    Examples:
+      | call                              | problem                    | mention                                      |
+      | create a scoped session           | a value that is not JSON   | session state key 'tags' holds a value that is not JSON data |
+      | create a scoped session           | a user state that is a list | user state must be a mapping                 |
+      | create a scoped session           | a blank user id            | user_id must not be empty or blank           |
+      | append to scoped session a1       | a value that is not JSON   | session state key 'tags' holds a value that is not JSON data |
+      | read scoped session a1            | a naive since              | since must be a timezone-aware datetime      |

@@ -1,0 +1,302 @@
+"""Sessions that belong to a user, with state at actor, user and session scope.
+
+Each public method is one transaction: a session is created with its owner and initial state
+at once, and an appended message lands with every state change it carries, or nothing does.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Table, bindparam, delete, exc, insert, select
+from sqlalchemy.dialects import mysql, postgresql, sqlite
+from sqlalchemy.sql.dml import Insert
+
+from cleveragents.domain.errors import SessionAlreadyExistsError, SessionNotFoundError
+from cleveragents.domain.scoped_state import ScopedState, UserSession
+from cleveragents.domain.session import NewMessage, Session, SessionMessage
+from cleveragents.infrastructure.database.entity_mapping import (
+    MESSAGE_COLUMNS,
+    SESSION_COLUMNS,
+    message_row,
+    messages_from_result,
+    session_from_values,
+    session_row,
+)
+from cleveragents.infrastructure.database.repositories.repository import Repository
+from cleveragents.infrastructure.database.repositories.session_message_repository import (
+    take_sequences,
+)
+from cleveragents.infrastructure.database.retry import database_retry, is_retry
+from cleveragents.infrastructure.database.tables import (
+    actor_state,
+    session_messages,
+    session_state,
+    session_users,
+    sessions,
+    user_state,
+)
+
+_SELECT_USER_SESSION = (
+    select(*SESSION_COLUMNS, session_users.c.user_id)
+    .join(session_users, session_users.c.session_id == sessions.c.id)
+    .where(sessions.c.id == bindparam("session_id"))
+)
+_SESSION_EXISTS = select(sessions.c.id).where(sessions.c.id == bindparam("session_id"))
+_SELECT_OWNER = (
+    select(sessions.c.actor_name, session_users.c.user_id)
+    .join(session_users, session_users.c.session_id == sessions.c.id)
+    .where(sessions.c.id == bindparam("session_id"))
+)
+_SELECT_ACTOR_STATE = select(actor_state.c.name, actor_state.c.value).where(
+    actor_state.c.actor_name == bindparam("actor_name")
+)
+_SELECT_USER_STATE = select(user_state.c.name, user_state.c.value).where(
+    user_state.c.actor_name == bindparam("actor_name"),
+    user_state.c.user_id == bindparam("user_id"),
+)
+_SELECT_USERS_STATE = select(user_state.c.user_id, user_state.c.name, user_state.c.value).where(
+    user_state.c.actor_name == bindparam("actor_name")
+)
+_SELECT_SESSION_STATE = select(session_state.c.name, session_state.c.value).where(
+    session_state.c.session_id == bindparam("session_id")
+)
+_SELECT_MESSAGE_BY_ID = select(*MESSAGE_COLUMNS).where(
+    session_messages.c.id == bindparam("message_id")
+)
+
+
+class ScopedStateRepository(Repository):
+    """User-owned sessions and their scoped state in one database."""
+
+    @database_retry
+    def create(self, session: Session, *, user_id: str, state: ScopedState) -> UserSession:
+        """Insert the session, its owner and its initial state at every scope; return it with
+        the state its scopes hold after the write.
+
+        Raises:
+            SessionAlreadyExistsError: a session already has this id.
+        """
+        with self._database.transaction(write=True) as connection:
+            if connection.execute(_SESSION_EXISTS, {"session_id": session.id}).first():
+                if is_retry() and self._owned_by(connection, session.id, session, user_id):
+                    # The first attempt committed; its answer was lost.
+                    return _user_session(connection, session, user_id)
+                raise SessionAlreadyExistsError(session.id)
+            try:
+                connection.execute(insert(sessions), session_row(session))
+            except exc.IntegrityError as error:
+                # Another writer took the id between the check and this insert.
+                raise SessionAlreadyExistsError(session.id) from error
+            connection.execute(
+                insert(session_users), {"session_id": session.id, "user_id": user_id}
+            )
+            _write_state(connection, session.actor_name, user_id, session.id, state)
+            return _user_session(connection, session, user_id)
+
+    @staticmethod
+    def _owned_by(connection: Connection, session_id: str, session: Session, user_id: str) -> bool:
+        owner = connection.execute(_SELECT_OWNER, {"session_id": session_id}).first()
+        return owner is not None and tuple(owner) == (session.actor_name, user_id)
+
+    @database_retry
+    def append(
+        self,
+        *,
+        session_id: str,
+        actor_name: str,
+        user_id: str,
+        draft: NewMessage,
+        message_id: str,
+        created_at: datetime,
+        delta: ScopedState,
+        expected_sequence: int | None,
+    ) -> SessionMessage:
+        """Store a message after the session's last and apply its state change at every scope.
+
+        The session's ``updated_at`` becomes ``created_at``. Taking the sequence locks the
+        session row first, so appenders to one session queue; shared scopes are upserted key
+        by key, so appenders to other sessions of the same user or actor lose no key.
+
+        Raises:
+            SessionNotFoundError: no session has that id, or it belongs to another actor or
+                user.
+            SequenceConflictError: ``expected_sequence`` is not the next sequence.
+        """
+        parameters = {
+            "session_id": session_id,
+            "now": created_at,
+            "expected_sequence": expected_sequence,
+            "added": 1,
+        }
+        with self._database.transaction(write=True) as connection:
+            if is_retry():
+                earlier = connection.execute(_SELECT_MESSAGE_BY_ID, {"message_id": message_id})
+                stored = messages_from_result(earlier, session_id)
+                if stored:
+                    return stored[0]
+            owner = connection.execute(_SELECT_OWNER, parameters).first()
+            if owner is None or tuple(owner) != (actor_name, user_id):
+                raise SessionNotFoundError(session_id)
+            sequence = take_sequences(connection, parameters) - 1
+            message = SessionMessage(
+                id=message_id,
+                session_id=session_id,
+                sequence=sequence,
+                role=draft.role,
+                content=draft.content,
+                metadata=draft.metadata or {},
+                token_count=draft.token_count,
+                created_at=created_at,
+            )
+            connection.execute(insert(session_messages), message_row(message))
+            _write_state(connection, actor_name, user_id, session_id, delta)
+        return message
+
+    @database_retry
+    def load(
+        self, session_id: str, *, last: int | None = None, since: datetime | None = None
+    ) -> UserSession | None:
+        """The session with its owner, state and messages, read from one snapshot.
+
+        ``since`` keeps messages created at or after it; ``last`` keeps the latest ``last``
+        of those (0 keeps none). Messages come in ascending sequence.
+        """
+        with self._database.transaction(write=False, snapshot=True) as connection:
+            row = connection.execute(_SELECT_USER_SESSION, {"session_id": session_id}).first()
+            if row is None:
+                return None
+            session, user_id = session_from_values(row[:-1]), row[-1]
+            messages: list[SessionMessage] = []
+            if last != 0:
+                statement = select(*MESSAGE_COLUMNS).where(
+                    session_messages.c.session_id == session_id
+                )
+                if since is not None:
+                    statement = statement.where(session_messages.c.created_at >= since)
+                if last is None:
+                    statement = statement.order_by(session_messages.c.sequence)
+                else:
+                    statement = statement.order_by(session_messages.c.sequence.desc()).limit(last)
+                messages = messages_from_result(connection.execute(statement), session_id)
+                if last is not None:
+                    messages.reverse()
+            return _user_session(connection, session, user_id, messages)
+
+    @database_retry
+    def list_for_actor(self, actor_name: str, *, user_id: str | None = None) -> list[UserSession]:
+        """The actor's user-owned sessions (one user's, when given) with their state, without
+        messages, oldest activity first, ties broken by id.
+
+        Four statements whatever the number of sessions: sessions, their session state, the
+        actor's state and the users' state, all from one snapshot.
+        """
+        owned = (
+            select(*SESSION_COLUMNS, session_users.c.user_id)
+            .join(session_users, session_users.c.session_id == sessions.c.id)
+            .where(sessions.c.actor_name == actor_name)
+        )
+        own_state = (
+            select(session_state.c.session_id, session_state.c.name, session_state.c.value)
+            .join(sessions, sessions.c.id == session_state.c.session_id)
+            .where(sessions.c.actor_name == actor_name)
+        )
+        users_state = _SELECT_USERS_STATE
+        parameters: dict[str, Any] = {"actor_name": actor_name}
+        if user_id is not None:
+            owned = owned.where(session_users.c.user_id == user_id)
+            own_state = own_state.join(
+                session_users, session_users.c.session_id == session_state.c.session_id
+            ).where(session_users.c.user_id == user_id)
+            users_state = users_state.where(user_state.c.user_id == user_id)
+        owned = owned.order_by(sessions.c.updated_at, sessions.c.id)
+        with self._database.transaction(write=False, snapshot=True) as connection:
+            rows = connection.execute(owned).all()
+            by_session: dict[str, dict[str, Any]] = defaultdict(dict)
+            for session_id, name, value in connection.execute(own_state):
+                by_session[session_id][name] = value
+            by_user: dict[str, dict[str, Any]] = defaultdict(dict)
+            for owner, name, value in connection.execute(users_state, parameters):
+                by_user[owner][name] = value
+            shared = _pairs(connection, _SELECT_ACTOR_STATE, actor_name=actor_name)
+        found = []
+        for row in rows:
+            session = session_from_values(row[:-1])
+            owner = row[-1]
+            state = ScopedState(
+                actor=shared, user=by_user.get(owner, {}), session=by_session.get(session.id, {})
+            )
+            found.append(UserSession(session=session, user_id=owner, state=state))
+        return found
+
+    @database_retry
+    def delete(self, session_id: str, *, actor_name: str, user_id: str) -> bool:
+        """Delete the session (state and messages go with it) if those are its owners."""
+        owned = select(session_users.c.session_id).where(
+            session_users.c.session_id == session_id, session_users.c.user_id == user_id
+        )
+        statement = delete(sessions).where(
+            sessions.c.id == session_id,
+            sessions.c.actor_name == actor_name,
+            sessions.c.id.in_(owned),
+        )
+        with self._database.transaction(write=True) as connection:
+            return connection.execute(statement).rowcount > 0
+
+    @database_retry
+    def user_state(self, actor_name: str, user_id: str) -> dict[str, Any]:
+        with self._database.transaction(write=False) as connection:
+            return _pairs(connection, _SELECT_USER_STATE, actor_name=actor_name, user_id=user_id)
+
+
+def _user_session(
+    connection: Connection,
+    session: Session,
+    user_id: str,
+    messages: list[SessionMessage] | None = None,
+) -> UserSession:
+    """The session with the state of its three scopes as ``connection`` sees them."""
+    state = ScopedState(
+        actor=_pairs(connection, _SELECT_ACTOR_STATE, actor_name=session.actor_name),
+        user=_pairs(connection, _SELECT_USER_STATE, actor_name=session.actor_name, user_id=user_id),
+        session=_pairs(connection, _SELECT_SESSION_STATE, session_id=session.id),
+    )
+    return UserSession(session=session, user_id=user_id, state=state, messages=messages or [])
+
+
+def _pairs(connection: Connection, statement: Any, **parameters: Any) -> dict[str, Any]:
+    return {name: value for name, value in connection.execute(statement, parameters)}
+
+
+def _write_state(
+    connection: Connection,
+    actor_name: str,
+    user_id: str,
+    session_id: str,
+    state: ScopedState,
+) -> None:
+    """Upsert every key the change names, one multi-row statement per scope."""
+    scopes: Sequence[tuple[Table, Mapping[str, Any], dict[str, str]]] = (
+        (actor_state, state.actor, {"actor_name": actor_name}),
+        (user_state, state.user, {"actor_name": actor_name, "user_id": user_id}),
+        (session_state, state.session, {"session_id": session_id}),
+    )
+    for table, values, owner in scopes:
+        if values:
+            rows = [{**owner, "name": name, "value": value} for name, value in values.items()]
+            connection.execute(_upsert(connection.dialect.name, table), rows)
+
+
+def _upsert(dialect: str, table: Table) -> Insert:
+    """An insert that replaces the value of a key already stored, in the dialect's words."""
+    if dialect in ("mysql", "mariadb"):
+        mysql_statement = mysql.insert(table)
+        return mysql_statement.on_duplicate_key_update(value=mysql_statement.inserted.value)
+    statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+    keys = [column.name for column in table.primary_key.columns]
+    return statement.on_conflict_do_update(
+        index_elements=keys, set_={"value": statement.excluded.value}
+    )
