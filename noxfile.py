@@ -309,8 +309,9 @@ def package(session: nox.Session) -> None:
         tour = full.run(
             full.python, "-m", "cleveragents.demo", env={"XDG_DATA_HOME": str(data_home)}
         )
-        demo_database = data_home / "cleveragents" / "sessions.db"
+        demo_database = data_home / "cleveragents" / "demo.db"
         require(session, demo_database.is_file(), f"the demo wrote no {demo_database}")
+        require(session, f"rm {demo_database}" in tour, "the demo did not say how to remove it")
         require(session, "same contents: True" in tour, "the demo's imported copy differs")
 
         check_cli_database(session, full, f"sqlite:///{scratch / 'cli.db'}")
@@ -332,12 +333,13 @@ def package(session: nox.Session) -> None:
             f"sqlite:///{scratch / 'sdist.db'}",
         ).strip()
         require(session, bool(revision), "the sdist's upgrade_database left no revision")
-        hint = core.run(core.python, "-m", "cleveragents", success=1)
-        require(
-            session,
-            "cleveragents-core[cli]" in hint,
-            f"python -m cleveragents without the cli extra printed {hint!r}",
-        )
+        for command in ((core.python, "-m", "cleveragents"), (core.command,)):
+            hint = core.run(*command, success=2)
+            require(
+                session,
+                'pip install "cleveragents-core[cli]"' in hint,
+                f"{command[-1]} without the cli extra printed {hint!r}",
+            )
     session.log(f"cleveragents-core {version}: wheel and sdist built, checked and run")
 
 
