@@ -33,7 +33,7 @@ from cleveragents.cli.progress import (
     watched,
 )
 from cleveragents.cli.settings import settings_of
-from cleveragents.domain.errors import SessionNotFoundError
+from cleveragents.domain.errors import SessionIntegrityError, SessionNotFoundError
 
 if TYPE_CHECKING:
     from cleveragents.application.services import PersistentSessionService
@@ -140,21 +140,30 @@ def message_window(
     service: PersistentSessionService, session: Session, *, first: int, count: int | None
 ) -> Iterator[SessionMessage]:
     """The session's messages from position ``first`` on (``count`` of them, or all), fetched
-    a batch at a time: each batch continues after the last sequence of the one before."""
-    remaining = count
+    a batch at a time: each batch continues after the last sequence of the one before.
+
+    Each batch is checked for gaps by the service; a history that ends before the session's
+    own count is reported too, as the whole-history read would, after what was shown.
+    """
+    wanted_end = session.message_count if count is None else first + count
+    position = first
 
     def batch_size() -> int:
-        return SHOW_BATCH if remaining is None else min(SHOW_BATCH, remaining)
+        return SHOW_BATCH if count is None else min(SHOW_BATCH, wanted_end - position)
 
     batch = service.get_messages(session.id, offset=first, limit=batch_size())
     while batch:
         yield from batch
-        if remaining is not None:
-            remaining -= len(batch)
-        if len(batch) < SHOW_BATCH or remaining == 0:
-            return
+        position += len(batch)
+        if len(batch) < SHOW_BATCH or batch_size() == 0:
+            break
         batch = service.get_messages(
             session.id, after_sequence=batch[-1].sequence, limit=batch_size()
+        )
+    if position < min(wanted_end, session.message_count):
+        raise SessionIntegrityError(
+            f"session {session.id!r} counts {session.message_count} messages but its history "
+            f"ends at {position}"
         )
 
 
