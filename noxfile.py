@@ -77,6 +77,39 @@ def tests(session: nox.Session) -> None:
     )
 
 
+LOWEST_SCENARIOS = (
+    "features/cli.feature",
+    "features/cli_confirmation.feature",
+    "features/cli_extra.feature",
+    "features/cli_missing_database.feature",
+    "features/cli_streams.feature",
+)
+
+
+@nox.session
+def lowest(session: nox.Session) -> None:
+    """The demo, the CLI scenarios and the conformance scenarios on the lowest versions the
+    metadata allows (uv's ``--resolution lowest-direct``), so every declared floor works."""
+    session.install("uv")
+    python = Path(session.bin) / "python"
+    session.run(
+        "uv",
+        "pip",
+        "install",
+        "--python",
+        str(python),
+        "--resolution",
+        "lowest-direct",
+        "-e",
+        ".[test,postgresql,mysql]",
+    )
+    session.run("uv", "pip", "list", "--python", str(python))
+    with tempfile.TemporaryDirectory(prefix="cleveragents-lowest-") as directory:
+        session.run("python", "-m", "cleveragents.demo", f"sqlite:///{directory}/demo.db")
+    session.run("behave", "--format=progress", *LOWEST_SCENARIOS)
+    session.run("behave", "--format=progress", "--tags=conformance", *session.posargs, "features")
+
+
 @nox.session
 def integration(session: nox.Session) -> None:
     """Robot Framework integration tests on a database upgraded by the alembic command."""
