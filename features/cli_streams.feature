@@ -72,3 +72,15 @@ Feature: The CLI reads and writes streams a script can use
       | --last 2 --limit 1   |
       | --last 2 --offset 1  |
       | --last -1            |
+
+  Scenario: Long transfers show a progress bar on a terminal, and none on a pipe
+    Given a session for actor "support-bot" with 10000 messages of 500 bytes each
+    When the operator runs "--database-url {run} sessions export {id} -o {work}/long.json" watching stderr on a terminal
+    Then the CLI exits with code 0
+    And the CLI error mentions "exporting 10000 messages"
+    When the operator runs "--database-url {run} sessions import {work}/long.json" watching stderr on a terminal
+    Then the CLI exits with code 0
+    And the CLI error mentions "importing long.json"
+    When the operator runs "--database-url {run} sessions import {work}/long.json"
+    Then the CLI exits with code 0
+    And the CLI printed nothing on stderr

@@ -16,6 +16,7 @@ import os
 import shlex
 import subprocess
 import sys
+import threading
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -114,6 +115,45 @@ def run_command(
     context.cli = CliOutcome(completed.returncode, completed.stdout, completed.stderr)
 
 
+def run_watched(context: Context, arguments: str) -> None:
+    """Run ``cleveragents ARGUMENTS`` with stderr on a pseudo-terminal, as a person at a
+    terminal runs it; what reached the terminal becomes the outcome's stderr."""
+    context.fingerprint = context.database_fingerprint()
+    controller, terminal = os.openpty()
+    received: list[bytes] = []
+
+    def drain() -> None:
+        # Read while the command runs: a full terminal buffer would block its writes.
+        while True:
+            try:
+                chunk = os.read(controller, 65536)
+            except OSError:  # the terminal closed
+                return
+            if not chunk:
+                return
+            received.append(chunk)
+
+    reader = threading.Thread(target=drain, daemon=True)
+    reader.start()
+    try:
+        completed = subprocess.run(
+            [COMMAND, *expand(context, arguments)],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=terminal,
+            text=True,
+            env=cli_environment(context),
+            timeout=CLI_TIMEOUT_SECONDS,
+            check=False,
+        )
+    finally:
+        os.close(terminal)
+        reader.join(timeout=30)
+        os.close(controller)
+    terminal_text = b"".join(received).decode("utf-8", "replace")
+    context.cli = CliOutcome(completed.returncode, completed.stdout, terminal_text)
+
+
 def parsed_json(context: Context) -> Any:
     try:
         return json.loads(context.cli.stdout)
@@ -148,6 +188,20 @@ def given_missing_path(context: Context, relative: str) -> None:
 
 def fresh_path(context: Context) -> str:
     return context.cli_fresh_url.removeprefix("sqlite:///")
+
+
+@given('a session for actor "{actor}" with {count:d} messages of {size:d} bytes each')
+def given_long_session(context: Context, actor: str, count: int, size: int) -> None:
+    session = context.service.create(actor)
+    for start in range(0, count, 1000):
+        context.service.append_messages(
+            session.id,
+            [
+                {"role": "user", "content": f"{index:06d} " + "x" * (size - 7)}
+                for index in range(start, min(count, start + 1000))
+            ],
+        )
+    context.session = context.service.get(session.id)
 
 
 @given('the work directory holds a file of {size:d} MiB named "{name}"')
@@ -197,6 +251,11 @@ def when_operator_runs(context: Context, arguments: str) -> None:
 @when('the operator runs "{arguments}" with the file "{name}" on standard input')
 def when_operator_pipes(context: Context, arguments: str, name: str) -> None:
     run_command(context, arguments, stdin_file=name)
+
+
+@when('the operator runs "{arguments}" watching stderr on a terminal')
+def when_operator_watches(context: Context, arguments: str) -> None:
+    run_watched(context, arguments)
 
 
 @when('the operator answers "{answer}" when running "{arguments}"')
