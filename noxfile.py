@@ -97,6 +97,39 @@ def conformance_async(session: nox.Session) -> None:
     )
 
 
+LOWEST_SCENARIOS = (
+    "features/cli.feature",
+    "features/cli_confirmation.feature",
+    "features/cli_extra.feature",
+    "features/cli_missing_database.feature",
+    "features/cli_streams.feature",
+)
+
+
+@nox.session
+def lowest(session: nox.Session) -> None:
+    """The demo, the CLI scenarios and the conformance scenarios on the lowest versions the
+    metadata allows (uv's ``--resolution lowest-direct``), so every declared floor works."""
+    session.install("uv")
+    python = Path(session.bin) / "python"
+    session.run(
+        "uv",
+        "pip",
+        "install",
+        "--python",
+        str(python),
+        "--resolution",
+        "lowest-direct",
+        "-e",
+        ".[test,postgresql,mysql]",
+    )
+    session.run("uv", "pip", "list", "--python", str(python))
+    with tempfile.TemporaryDirectory(prefix="cleveragents-lowest-") as directory:
+        session.run("python", "-m", "cleveragents.demo", f"sqlite:///{directory}/demo.db")
+    session.run("behave", "--format=progress", *LOWEST_SCENARIOS)
+    session.run("behave", "--format=progress", "--tags=conformance", *session.posargs, "features")
+
+
 @nox.session
 def integration(session: nox.Session) -> None:
     """Robot Framework integration tests on a database upgraded by the alembic command."""
@@ -331,8 +364,9 @@ def package(session: nox.Session) -> None:
         tour = full.run(
             full.python, "-m", "cleveragents.demo", env={"XDG_DATA_HOME": str(data_home)}
         )
-        demo_database = data_home / "cleveragents" / "sessions.db"
+        demo_database = data_home / "cleveragents" / "demo.db"
         require(session, demo_database.is_file(), f"the demo wrote no {demo_database}")
+        require(session, f"rm {demo_database}" in tour, "the demo did not say how to remove it")
         require(session, "same contents: True" in tour, "the demo's imported copy differs")
 
         check_cli_database(session, full, f"sqlite:///{scratch / 'cli.db'}")
@@ -354,12 +388,13 @@ def package(session: nox.Session) -> None:
             f"sqlite:///{scratch / 'sdist.db'}",
         ).strip()
         require(session, bool(revision), "the sdist's upgrade_database left no revision")
-        hint = core.run(core.python, "-m", "cleveragents", success=1)
-        require(
-            session,
-            "cleveragents-core[cli]" in hint,
-            f"python -m cleveragents without the cli extra printed {hint!r}",
-        )
+        for command in ((core.python, "-m", "cleveragents"), (core.command,)):
+            hint = core.run(*command, success=2)
+            require(
+                session,
+                'pip install "cleveragents-core[cli]"' in hint,
+                f"{command[-1]} without the cli extra printed {hint!r}",
+            )
     session.log(f"cleveragents-core {version}: wheel and sdist built, checked and run")
 
 

@@ -39,12 +39,18 @@ Feature: Every backend stores and reports the same way
       | psycopg  | AdminShutdown                           | transient     | DatabaseUnavailableError | code 57P01             |
       | psycopg  | ConnectionFailure                       | transient     | DatabaseUnavailableError | code 08006             |
       | psycopg  | OperationalError without SQLSTATE       | transient     | DatabaseUnavailableError | connection refused     |
+      | psycopg  | OperationalError for a missing database | not transient | DatabaseUnavailableError | does not exist         |
+      | psycopg  | OperationalError for a bad password     | not transient | DatabaseUnavailableError | authentication failed  |
+      | psycopg  | OperationalError for an unknown host    | not transient | DatabaseUnavailableError | failed to resolve host |
       | psycopg  | UndefinedTable                          | not transient | SchemaOutOfDateError     | upgrade_database(url)  |
       | psycopg  | UndefinedColumn                         | not transient | SchemaOutOfDateError     | alembic upgrade head   |
       | psycopg  | UniqueViolation                         | not transient | DatabaseError            | code 23505             |
       | pymysql  | OperationalError 1213 deadlock          | transient     | DatabaseUnavailableError | code 1213              |
       | pymysql  | OperationalError 1205 lock wait timeout | transient     | DatabaseUnavailableError | code 1205              |
       | pymysql  | OperationalError 2003 connection refused| transient     | DatabaseUnavailableError | Can't connect          |
+      | pymysql  | OperationalError 2003 unknown host      | not transient | DatabaseUnavailableError | Name or service not known |
+      | pymysql  | OperationalError 1049 unknown database  | not transient | DatabaseUnavailableError | Unknown database       |
+      | pymysql  | OperationalError 1045 access denied     | not transient | DatabaseUnavailableError | Access denied          |
       | pymysql  | OperationalError 1142 command denied    | not transient | DatabaseError            | code 1142              |
       | pymysql  | ProgrammingError 1146 no such table     | not transient | SchemaOutOfDateError     | alembic upgrade head   |
       | pymysql  | IntegrityError 1062 duplicate entry     | not transient | DatabaseError            | code 1062              |

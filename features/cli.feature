@@ -1,7 +1,8 @@
 Feature: The cleveragents operator CLI
   Operators upgrade and check the schema and look after sessions from a shell; scripts get
   JSON and exit codes that tell failures apart: 0 ok, 1 failure, 2 bad input, 3 not found,
-  4 database unavailable, 5 schema out of date.
+  4 database unavailable, 5 schema out of date. Every scenario runs the installed command
+  as a separate process on the run's database.
 
   Scenario: The help lists the commands and the exit codes
     When the operator runs "--help"
@@ -10,7 +11,7 @@ Feature: The cleveragents operator CLI
     And the CLI output mentions "4 database unavailable"
 
   Scenario: Upgrading, checking and downgrading a fresh SQLite file
-    Given an empty SQLite database file for the operator
+    Given an existing but empty SQLite database file for the operator
     When the operator runs "--database-url {fresh} db current"
     Then the CLI exits with code 0
     And the CLI output mentions "none"
@@ -33,7 +34,7 @@ Feature: The cleveragents operator CLI
     When the operator runs "--database-url {fresh} db check --json"
     Then the CLI exits with code 0
     And the CLI JSON field "differences" equals []
-    When the operator runs "--database-url {fresh} db downgrade base --json"
+    When the operator runs "--database-url {fresh} db downgrade base --yes --json"
     Then the CLI exits with code 0
     And the CLI JSON field "revision" equals null
     When the operator runs "--database-url {fresh} db upgrade head --json"
@@ -51,7 +52,7 @@ Feature: The cleveragents operator CLI
     Then the CLI exits with code 2
 
   Scenario: Session commands on a database never upgraded ask for an upgrade
-    Given an empty SQLite database file for the operator
+    Given an existing but empty SQLite database file for the operator
     When the operator runs "--database-url {fresh} sessions list"
     Then the CLI exits with code 5
     And the CLI error is one line mentioning "cleveragents db upgrade"
@@ -77,14 +78,15 @@ Feature: The cleveragents operator CLI
     And another session for actor "billing-bot" with 2 messages
     When the operator runs "--database-url {run} sessions list --json"
     Then the CLI exits with code 0
-    And the CLI JSON output is a list of 2 sessions
+    And the CLI JSON page holds 2 sessions
+    And the CLI JSON gives no next cursor
     When the operator runs "--database-url {run} sessions list --actor support-bot --json"
-    Then the CLI JSON output is a list of 1 sessions
-    And the CLI JSON field "0.total_tokens" equals 120
-    And the CLI JSON field "0.message_count" equals 3
+    Then the CLI JSON page holds 1 sessions
+    And the CLI JSON field "sessions.0.total_tokens" equals 120
+    And the CLI JSON field "sessions.0.message_count" equals 3
     When the operator runs "--database-url {run} sessions list --limit 1 --offset 1 --json"
-    Then the CLI JSON output is a list of 1 sessions
-    And the CLI JSON field "0.actor_name" equals "support-bot"
+    Then the CLI JSON page holds 1 sessions
+    And the CLI JSON field "sessions.0.actor_name" equals "support-bot"
     When the operator runs "--database-url {run} sessions list"
     Then the CLI exits with code 0
     And the CLI output mentions "billing-bot"
@@ -95,13 +97,19 @@ Feature: The cleveragents operator CLI
     When a message is appended to the session of "p1"
     And the operator runs "--database-url {run} sessions list --order updated --limit 2 --json"
     Then the CLI exits with code 0
-    And the CLI JSON field "0.actor_name" equals "p1"
-    And the CLI JSON field "1.actor_name" equals "p3"
-    And the CLI printed the cursor of the next page
+    And the CLI JSON field "sessions.0.actor_name" equals "p1"
+    And the CLI JSON field "sessions.1.actor_name" equals "p3"
+    And the CLI JSON gives the cursor of the next page
     When the operator runs "--database-url {run} sessions list --order updated --limit 2 --cursor {cursor} --json"
     Then the CLI exits with code 0
-    And the CLI JSON output is a list of 1 sessions
-    And the CLI JSON field "0.actor_name" equals "p2"
+    And the CLI JSON page holds 1 sessions
+    And the CLI JSON field "sessions.0.actor_name" equals "p2"
+    And the CLI JSON gives no next cursor
+    When the operator runs "--database-url {run} sessions list --order updated --limit 2"
+    Then the CLI exits with code 0
+    And the CLI printed the cursor of the next page
+    When the operator runs "--database-url {run} sessions list --order updated --limit 2 --cursor {cursor}"
+    Then the CLI output mentions "p2"
     And the CLI printed no cursor
     When the operator runs "--database-url {run} sessions list --order created --limit 2 --cursor {cursor}"
     Then the CLI exits with code 2
@@ -125,7 +133,7 @@ Feature: The cleveragents operator CLI
     And the CLI JSON field "updated_at" is an ISO 8601 timestamp
     When the operator runs "--database-url {run} sessions show {id}"
     Then the CLI exits with code 0
-    And the CLI output mentions "message 2 of support-bot"
+    And the CLI output mentions "#2 tool: message 2 of support-bot"
     And the CLI output mentions "7 in + 5 out = 12"
 
   Scenario Outline: Unknown session ids exit 3
@@ -191,17 +199,6 @@ Feature: The cleveragents operator CLI
       | --database-url {run} sessions import {work}/not-json.txt                     | export document |
       | --database-url {run} sessions export {id} -o {work}/no-such-dir/out.json      | cannot write |
 
-  Scenario: Deleting asks for confirmation unless --yes
-    Given a session for actor "support-bot" with 2 messages
-    When the operator answers "n" when running "--database-url {run} sessions delete {id}"
-    Then the CLI exits with code 0
-    And the CLI output mentions "nothing deleted"
-    And the session is still stored
-    When the operator answers "y" when running "--database-url {run} sessions delete {id}"
-    Then the CLI exits with code 0
-    And the CLI output mentions "deleted session"
-    And the session can no longer be read
-
   Scenario: Deleting with --yes and JSON output
     Given a session for actor "support-bot" with 2 messages
     When the operator runs "--database-url {run} sessions delete {id} --yes --json"
@@ -218,15 +215,18 @@ Feature: The cleveragents operator CLI
     And the CLI JSON field "count" equals 5
     And the CLI JSON field "dry_run" equals true
     When the operator runs "--database-url {run} sessions purge --older-than 4w --actor old-bot --dry-run"
-    Then the CLI output mentions "would purge 3 sessions"
-    When the operator runs "--database-url {run} sessions purge --older-than 30d --actor old-bot"
+    Then the CLI output mentions "would purge 3 sessions of 'old-bot' inactive for more than 4w"
+    When the operator runs "--database-url {run} sessions purge --older-than 30d --actor old-bot --yes"
     Then the CLI exits with code 0
-    And the CLI output mentions "purged 3 sessions"
-    When the operator runs "--database-url {run} sessions purge --older-than 720h --json"
+    And the CLI output mentions "purged 3 sessions of 'old-bot' inactive for more than 30d"
+    When the operator runs "--database-url {run} sessions purge --older-than 720h --yes --json"
     Then the CLI JSON field "count" equals 2
     And the CLI JSON field "dry_run" equals false
+    When the operator runs "--database-url {run} sessions purge --older-than 720h"
+    Then the CLI exits with code 0
+    And the CLI output mentions "nothing purged"
     When the operator runs "--database-url {run} sessions list --json"
-    Then the CLI JSON output is a list of 1 sessions
+    Then the CLI JSON page holds 1 sessions
 
   Scenario Outline: Bad purge input is exit 2
     When the operator runs "--database-url {run} sessions purge <options>"
@@ -257,25 +257,28 @@ Feature: The cleveragents operator CLI
     When the operator runs "--database-url {fresh} demo"
     Then the CLI exits with code 0
     And the CLI output mentions "same contents: True"
+    And the CLI output mentions "cleveragents sessions delete"
+    When the operator runs "--database-url {fresh} sessions list --json"
+    Then the CLI JSON page holds 2 sessions
 
-  Scenario: The demo and the commands follow CLEVERAGENTS_DATABASE_URL
+  Scenario: Without --database-url the demo keeps to a file of its own
     Given an empty SQLite database file for the operator
     And the operator's environment variable CLEVERAGENTS_DATABASE_URL holds "{fresh}"
     When the operator runs "demo"
     Then the CLI exits with code 0
-    When the operator runs "sessions list --json"
-    Then the CLI JSON output is a list of 2 sessions
+    And the CLI output mentions "remove it with: rm "
+    And the demo's own database file exists under the operator's data directory
+    And the operator's SQLite file does not exist, nor does its directory unless it did before
 
-  Scenario: The CLI as a real process on a real SQLite file
+  Scenario: An empty database lists nothing
     Given an empty SQLite database file for the operator
-    When the operator runs "--database-url {fresh} db upgrade" as a separate process
+    When the operator runs "--database-url {fresh} db upgrade"
     Then the CLI exits with code 0
-    When the operator runs "--database-url {fresh} sessions list --json" as a separate process
+    And the operator's SQLite file exists
+    When the operator runs "--database-url {fresh} sessions list --json"
     Then the CLI exits with code 0
-    And the CLI JSON output is a list of 0 sessions
-    When the operator runs "--database-url {fresh} stats --json" as a separate process
+    And the CLI JSON page holds 0 sessions
+    When the operator runs "--database-url {fresh} stats --json"
     Then the CLI exits with code 0
     And the CLI JSON field "totals.session_count" equals 0
     And the CLI JSON field "actors" equals []
-    When the operator runs "--database-url {fresh} sessions show 01ARZ3NDEKTSV4RRFFQ69G5FAV" as a separate process
-    Then the CLI exits with code 3

@@ -7,13 +7,13 @@ Feature: The README's and the documentation site's examples work as written
   SQLite files of their own, so they run in the SQLite test run only.
 
   Scenario: The README quickstart runs and keeps what it wrote
-    When I run the Python examples from the README in order in an empty directory
+    When I run each Python example of the README on its own, in an empty directory
     Then its imported copy holds the same 2 messages as the original session
     And its session has 180 input tokens and 9 output tokens
 
-  Scenario: The demo runs on an embedded SQLite file and reports what happened
+  Scenario: The demo runs on a SQLite file of its own and says how to remove it
     When I run the demo with the default database under a fresh data directory
-    Then the demo's database file exists under that data directory
+    Then the demo's own database file exists under that data directory, and no other
     And the demo reports 5 appended messages, 508 tokens and an imported copy with the same contents
 
   Scenario Outline: The examples of <page> run as written

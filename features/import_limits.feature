@@ -7,7 +7,7 @@ Feature: An oversized document is refused before it is parsed
     Given an importer capped at 8 MiB
     And a <form> one byte over that cap
     When I import it while measuring memory
-    Then the call fails with ExportDocumentTooLargeError mentioning "the limit is 8388608"
+    Then the call fails with ExportDocumentTooLargeError mentioning "the limit is 8 MiB"
     And the import's peak memory stayed below twice the cap
     And the database is unchanged
 
@@ -21,5 +21,5 @@ Feature: An oversized document is refused before it is parsed
     Given an importer capped at 8 MiB
     And a JSON text of 80 MiB
     When I import it while measuring memory
-    Then the call fails with ExportDocumentTooLargeError mentioning "the limit is 8388608"
+    Then the call fails with ExportDocumentTooLargeError mentioning "the limit is 8 MiB"
     And the import's peak memory stayed below 1 MiB

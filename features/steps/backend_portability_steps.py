@@ -65,6 +65,17 @@ DRIVER_ERRORS = {
     ("psycopg", "OperationalError without SQLSTATE"): lambda: psycopg.OperationalError(
         'connection failed: connection to server at "127.0.0.1", port 1 failed: connection refused'
     ),
+    ("psycopg", "OperationalError for a missing database"): lambda: psycopg.OperationalError(
+        'connection failed: connection to server at "127.0.0.1", port 5432 failed: '
+        'FATAL:  database "agents" does not exist'
+    ),
+    ("psycopg", "OperationalError for a bad password"): lambda: psycopg.OperationalError(
+        'connection failed: connection to server at "127.0.0.1", port 5432 failed: '
+        'FATAL:  password authentication failed for user "agent"'
+    ),
+    ("psycopg", "OperationalError for an unknown host"): lambda: psycopg.OperationalError(
+        "failed to resolve host 'db.invalid': [Errno -2] Name or service not known"
+    ),
     ("psycopg", "UndefinedTable"): pg_errors.UndefinedTable,
     ("psycopg", "UndefinedColumn"): pg_errors.UndefinedColumn,
     ("psycopg", "UniqueViolation"): pg_errors.UniqueViolation,
@@ -85,6 +96,21 @@ DRIVER_ERRORS = {
         2003,
         "Can't connect to MySQL server on '127.0.0.1' ([Errno 111] Connection refused)",
         None,
+    ),
+    ("pymysql", "OperationalError 2003 unknown host"): lambda: mysql_error(
+        pymysql.err.OperationalError,
+        2003,
+        "Can't connect to MySQL server on 'db.invalid' ([Errno -2] Name or service not known)",
+        None,
+    ),
+    ("pymysql", "OperationalError 1049 unknown database"): lambda: mysql_error(
+        pymysql.err.OperationalError, 1049, "Unknown database 'agents'", "42000"
+    ),
+    ("pymysql", "OperationalError 1045 access denied"): lambda: mysql_error(
+        pymysql.err.OperationalError,
+        1045,
+        "Access denied for user 'agent'@'127.0.0.1' (using password: YES)",
+        "28000",
     ),
     ("pymysql", "OperationalError 1142 command denied"): lambda: mysql_error(
         pymysql.err.OperationalError,

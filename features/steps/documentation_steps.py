@@ -49,19 +49,23 @@ def scoped_environment(context: Context, **values: str | None) -> None:
         )
 
 
-@when("I run the Python examples from the README in order in an empty directory")
+@when("I run each Python example of the README on its own, in an empty directory")
 def when_run_quickstart(context: Context) -> None:
+    """Each block gets a fresh namespace and directory, as a reader who copies only that one
+    block gets; the quickstart's own directory is the current one afterwards."""
     blocks = python_blocks(README.read_text(encoding="utf-8"))
-    directory = tempfile.mkdtemp(dir=context.work_directory)
     previous = Path.cwd()
-    os.chdir(directory)
     context.add_cleanup(os.chdir, previous)
-    namespace: dict[str, Any] = {}
-    output = io.StringIO()
-    with contextlib.redirect_stdout(output):
-        for block in blocks:
+    namespaces: list[tuple[str, dict[str, Any]]] = []
+    for block in blocks:
+        directory = tempfile.mkdtemp(dir=context.work_directory)
+        os.chdir(directory)
+        namespace: dict[str, Any] = {}
+        with contextlib.redirect_stdout(io.StringIO()):
             exec(compile(block, str(README), "exec"), namespace)  # noqa: S102 - our own README
-    context.quickstart = namespace
+        namespaces.append((directory, namespace))
+    os.chdir(namespaces[0][0])
+    context.quickstart = namespaces[0][1]
 
 
 @then("its imported copy holds the same {count:d} messages as the original session")
@@ -87,16 +91,21 @@ def when_run_demo(context: Context) -> None:
     context.data_home = tempfile.mkdtemp(dir=context.work_directory)
     scoped_environment(context, XDG_DATA_HOME=context.data_home, CLEVERAGENTS_DATABASE_URL=None)
     output = io.StringIO()
+    arguments = sys.argv
+    sys.argv = ["demo"]  # as `python -m cleveragents.demo` with no URL
+    context.add_cleanup(setattr, sys, "argv", arguments)
     with contextlib.redirect_stdout(output):
         runpy.run_module("cleveragents.demo", run_name="__main__")
     context.demo_output = output.getvalue()
 
 
-@then("the demo's database file exists under that data directory")
+@then("the demo's own database file exists under that data directory, and no other")
 def then_demo_file(context: Context) -> None:
-    path = Path(context.data_home) / "cleveragents" / "sessions.db"
+    path = Path(context.data_home) / "cleveragents" / "demo.db"
     assert path.is_file(), context.demo_output
-    assert str(path) in context.demo_output, context.demo_output
+    assert f"remove it with: rm {path}" in context.demo_output, context.demo_output
+    default = Path(context.data_home) / "cleveragents" / "sessions.db"
+    assert not default.exists(), f"the demo wrote into the default database {default}"
 
 
 @then(

@@ -18,8 +18,12 @@ from cleveragents.cli.database_commands import database_app
 from cleveragents.cli.exit_codes import EXIT_CODES_HELP, reports_errors
 from cleveragents.cli.output import console, print_json, statistics_data, statistics_table
 from cleveragents.cli.session_commands import sessions_app
-from cleveragents.cli.settings import CliSettings, settings_of
-from cleveragents.infrastructure.database import DATABASE_SCHEMA_VARIABLE, DATABASE_URL_VARIABLE
+from cleveragents.cli.settings import (
+    DATABASE_SCHEMA_VARIABLE,
+    DATABASE_URL_VARIABLE,
+    CliSettings,
+    settings_of,
+)
 
 app = typer.Typer(
     help=f"Operate cleveragents session databases. {EXIT_CODES_HELP}",
@@ -112,7 +116,7 @@ def stats(
 @app.command("demo")
 @reports_errors
 def demo(context: typer.Context) -> None:
-    """Run the library's short tour on the chosen database."""
+    """Run the library's short tour on a database of its own, or on --database-url."""
     from cleveragents import demo as tour
 
     settings = settings_of(context)

@@ -1,18 +1,22 @@
-"""How results are shown: Rich tables for people, JSON (ISO 8601 timestamps) for scripts."""
+"""How results are shown: Rich tables for people, JSON (ISO 8601 timestamps) for scripts.
+
+Rich and the library's document format are imported inside the functions that use them, so
+commands that print neither (``--help``, ``--version``, usage errors) start without them.
+"""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 import typer
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
 
-from cleveragents.application.services.export_document import message_fields, session_fields
-from cleveragents.domain.session import ActorStatistics, Session, SessionMessage
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.table import Table
+
+    from cleveragents.domain.session import ActorStatistics, Session, SessionMessage
 
 PIPE_WIDTH = 200
 
@@ -22,14 +26,10 @@ def console() -> Console:
 
     Output to a pipe or file gets wide lines, so ids and timestamps are never cut short.
     """
+    from rich.console import Console
+
     width = None if Console().is_terminal else PIPE_WIDTH
     return Console(soft_wrap=False, width=width)
-
-
-def progress_console() -> Console:
-    """A console on stderr for progress bars: stdout stays the command's answer, which
-    scripts capture (``ID=$(cleveragents sessions import FILE)``)."""
-    return Console(stderr=True)
 
 
 def print_json(value: Any) -> None:
@@ -38,12 +38,17 @@ def print_json(value: Any) -> None:
 
 def session_data(session: Session) -> dict[str, Any]:
     """A session as the export document shows it, plus its token total."""
+    from cleveragents.application.services.export_document import session_fields
+
     fields = session_fields(session, message_count=session.message_count)
     return {**fields, "total_tokens": session.total_tokens}
 
 
-# A message as the export document shows it, so the CLI and the documents agree.
-message_data = message_fields
+def message_data(message: SessionMessage) -> dict[str, Any]:
+    """A message as the export document shows it, so the CLI and the documents agree."""
+    from cleveragents.application.services.export_document import message_fields
+
+    return message_fields(message)
 
 
 def statistics_data(statistics: Iterable[ActorStatistics]) -> list[dict[str, Any]]:
@@ -61,6 +66,9 @@ def statistics_data(statistics: Iterable[ActorStatistics]) -> list[dict[str, Any
 
 
 def sessions_table(sessions: Iterable[Session]) -> Table:
+    from rich.table import Table
+    from rich.text import Text
+
     table = Table(title="Sessions")
     table.add_column("id", no_wrap=True)
     table.add_column("actor")
@@ -83,26 +91,43 @@ def sessions_table(sessions: Iterable[Session]) -> Table:
     return table
 
 
-def show_session(session: Session, messages: Iterable[SessionMessage]) -> None:
-    out = console()
-    out.print(Text(f"Session {session.id}", style="bold"))
-    out.print(Text(f"actor:   {session.actor_name}"))
-    out.print(Text(f"title:   {session.title or ''}"))
-    out.print(f"created: {session.created_at.isoformat()}")
-    out.print(f"updated: {session.updated_at.isoformat()}")
-    out.print(
-        f"tokens:  {session.input_tokens} in + {session.output_tokens} out = {session.total_tokens}"
+def write_session_text(out: TextIO, session: Session, messages: Iterable[SessionMessage]) -> None:
+    """A session's header, then one block per message, written as the messages arrive.
+
+    Plain lines instead of a table: a table is laid out only once every row is known, which
+    for a long session means holding all of it in memory before printing anything.
+    """
+    out.write(
+        f"Session {session.id}\n"
+        f"actor:    {session.actor_name}\n"
+        f"title:    {session.title or ''}\n"
+        f"created:  {session.created_at.isoformat()}\n"
+        f"updated:  {session.updated_at.isoformat()}\n"
+        f"tokens:   {session.input_tokens} in + {session.output_tokens} out = "
+        f"{session.total_tokens}\n"
+        f"messages: {session.message_count}\n"
     )
-    table = Table(title=f"{session.message_count} messages")
-    table.add_column("seq", justify="right")
-    table.add_column("role")
-    table.add_column("content")
     for message in messages:
-        table.add_row(str(message.sequence), Text(message.role), Text(message.content))
-    out.print(table)
+        # Continuation lines are indented, so every message starts at "#SEQUENCE ROLE:".
+        content = message.content.replace("\n", "\n    ")
+        out.write(f"#{message.sequence} {message.role}: {content}\n")
+
+
+def write_session_json(out: TextIO, session: Session, messages: Iterable[SessionMessage]) -> None:
+    """The session as one JSON object whose ``messages`` list is written message by message."""
+    header = json.dumps(session_data(session), ensure_ascii=False, indent=2)
+    out.write(header[:-2] + ',\n  "messages": [')
+    separator = "\n    "
+    for message in messages:
+        out.write(separator + json.dumps(message_data(message), ensure_ascii=False))
+        separator = ",\n    "
+    out.write("\n  ]\n}\n")
 
 
 def statistics_table(statistics: list[dict[str, Any]]) -> Table:
+    from rich.table import Table
+    from rich.text import Text
+
     table = Table(title="Statistics by actor")
     for name in ("actor", "sessions", "messages", "input", "output", "total"):
         table.add_column(name, justify="left" if name == "actor" else "right")

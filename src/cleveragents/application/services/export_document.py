@@ -62,11 +62,14 @@ _CHECKSUM_PATTERN = re.compile(r"[0-9a-f]{64}")
 _COUNTING_SLICE = 1 << 20
 
 
+MIB = 1024 * 1024
+
+
 @dataclass(frozen=True, slots=True)
 class ImportLimits:
     """Bounds on what an import accepts, so one document cannot exhaust the host."""
 
-    max_document_bytes: int = 128 * 1024 * 1024
+    max_document_bytes: int = 128 * MIB
     max_messages: int = 1_000_000
 
 
@@ -178,6 +181,20 @@ def read_export_document(
     return session, messages
 
 
+def in_mib(size: int) -> str:
+    """A byte count as people read sizes: ``128 MiB``, ``230.51 MiB``."""
+    if size % MIB == 0:
+        return f"{size // MIB} MiB"
+    return f"{size / MIB:.2f} MiB"
+
+
+def document_too_large(size: int, limits: ImportLimits) -> ExportDocumentTooLargeError:
+    return ExportDocumentTooLargeError(
+        f"export document is {size} bytes ({in_mib(size)}); "
+        f"the limit is {in_mib(limits.max_document_bytes)}"
+    )
+
+
 def _parse(document: dict[str, Any] | str | bytes, limits: ImportLimits) -> dict[str, Any]:
     if isinstance(document, dict):
         return document
@@ -191,9 +208,7 @@ def _parse(document: dict[str, Any] | str | bytes, limits: ImportLimits) -> dict
         else len(document)
     )
     if size > limits.max_document_bytes:
-        raise ExportDocumentTooLargeError(
-            f"export document is {size} bytes; the limit is {limits.max_document_bytes}"
-        )
+        raise document_too_large(size, limits)
     try:
         # JSON travels as UTF-8 (RFC 8259); json.loads would also guess UTF-16 and UTF-32.
         text = document if isinstance(document, str) else bytes(document).decode("utf-8")

@@ -18,6 +18,8 @@ import hashlib
 import hmac
 import io
 import json
+import os
+import stat
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
@@ -34,6 +36,7 @@ from cleveragents.application.services.export_document import (
     check_schema_version,
     check_signature,
     check_top_level,
+    document_too_large,
     format_timestamp,
     invalid_field,
     message_fields,
@@ -179,9 +182,33 @@ def read_export_stream(
     back. A document whose messages come before its ``session`` or ``schema_version`` is
     handled too: its messages wait in a temporary file until the header has been read.
     """
+    _refuse_oversized_file(file, limits)
     stream = _DocumentStream(file, limits, new_ids)
     session = stream.read_header()
     return session, stream.messages(session, signing_key)
+
+
+def _refuse_oversized_file(file: ReadableFile, limits: ImportLimits) -> None:
+    """Refuse a regular file over the size limit from its size alone, before reading it.
+
+    Pipes, sockets and file-like objects without a descriptor have no size to ask for; the
+    reader counts their bytes instead.
+    """
+    fileno = getattr(file, "fileno", None)
+    try:
+        status = os.fstat(fileno()) if callable(fileno) else None
+    except (OSError, ValueError):  # io.UnsupportedOperation is both
+        return
+    if status is None or not stat.S_ISREG(status.st_mode):
+        return
+    tell = getattr(file, "tell", None)
+    try:
+        position = tell() if callable(tell) else 0
+    except (OSError, ValueError):
+        position = 0
+    remaining = status.st_size - position
+    if remaining > limits.max_document_bytes:
+        raise document_too_large(remaining, limits)
 
 
 class _DocumentStream:

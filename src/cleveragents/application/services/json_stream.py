@@ -13,6 +13,7 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
+from cleveragents.application.services.export_document import in_mib
 from cleveragents.domain.errors import ExportDocumentTooLargeError, InvalidExportDocumentError
 from cleveragents.domain.session_service import ReadableFile
 
@@ -162,7 +163,8 @@ class JsonStreamReader:
         self._bytes_read += size
         if self._bytes_read > self._max_bytes:
             raise ExportDocumentTooLargeError(
-                f"export document is over {self._max_bytes} bytes; the limit is {self._max_bytes}"
+                f"export document is over {in_mib(self._max_bytes)}; "
+                f"the limit is {in_mib(self._max_bytes)}"
             )
 
     def _syntax_error(self, problem: str) -> InvalidExportDocumentError:

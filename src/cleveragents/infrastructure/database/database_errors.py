@@ -22,8 +22,21 @@ from cleveragents.domain.errors import (
 _TRANSIENT_SQLSTATES = frozenset({"40001", "40P01", "55P03", "57P01", "57P02", "57P03"})
 # MySQL/MariaDB: deadlock, lock wait timeout, server gone away, connection lost.
 _TRANSIENT_MYSQL_CODES = frozenset({1205, 1213, 2002, 2003, 2006, 2013})
-# MySQL/MariaDB connection failures, whose texts name the server, never data or passwords.
-_MYSQL_CONNECTION_CODES = frozenset({1045, 2002, 2003, 2005, 2006, 2013})
+# MySQL/MariaDB connection failures, whose texts name the server, the user or the database,
+# never data or passwords.
+_MYSQL_CONNECTION_CODES = frozenset({1044, 1045, 1049, 2002, 2003, 2005, 2006, 2013})
+# A failed connection no retry can mend: the server answered and refused (no such database
+# or role, bad credentials), or the host name has no address. Drivers give these no code of
+# their own (psycopg none at all, PyMySQL the same 2003 as a refused connection).
+_PERMANENT_CONNECTION_TEXTS = (
+    "does not exist",
+    "authentication failed",
+    "no pg_hba.conf entry",
+    "failed to resolve host",
+    "could not translate host name",
+    "name or service not known",
+    "nodename nor servname",
+)
 # MySQL/MariaDB permission refusals: PyMySQL raises them as OperationalError, but the
 # database is there, it said no.
 _MYSQL_PERMISSION_CODES = frozenset({1142, 1143, 1227})
@@ -46,6 +59,8 @@ def _is_transient_driver_error(error: exc.DBAPIError) -> bool:
     original = error.orig
     if isinstance(original, sqlite3.OperationalError):
         return _sqlite_primary_code(original) in (_SQLITE_BUSY, _SQLITE_LOCKED)
+    if _is_permanent_connection_failure(original):
+        return False
     mysql_code = _mysql_code(original)
     if mysql_code is not None:
         # PyMySQL also sets a SQLSTATE, but a lock wait timeout's is the generic HY000.
@@ -67,6 +82,15 @@ def is_duplicate_key(error: exc.IntegrityError) -> bool:
     if mysql_code is not None:
         return mysql_code == _MYSQL_DUPLICATE_ENTRY
     return _sqlstate(original) == _UNIQUE_VIOLATION
+
+
+def _is_permanent_connection_failure(original: object) -> bool:
+    if not (_is_psycopg(original) and _sqlstate(original) is None) and _mysql_code(
+        original
+    ) not in (2003, 2005):
+        return False
+    text = str(original).lower()
+    return any(permanent in text for permanent in _PERMANENT_CONNECTION_TEXTS)
 
 
 def describe(error: exc.SQLAlchemyError) -> str:
