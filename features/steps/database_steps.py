@@ -42,6 +42,7 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from behave import given, then, when
 from behave.runner import Context
+from library_error import capture_library_error, raised_error
 from sqlalchemy import Engine, create_engine, event, func, inspect, select, text
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import URL, make_url
@@ -317,11 +318,8 @@ def retry_warnings(context: Context) -> list[logging.LogRecord]:
 
 def run_call(context: Context, call: Callable[[], Any]) -> None:
     """Run one service call; keep its result or library error; stop injecting afterwards."""
-    context.result, context.error = None, None
     try:
-        context.result = call()
-    except domain.SessionPersistenceError as error:
-        context.error = error
+        capture_library_error(context, call)
     finally:
         context.finished_at = time.monotonic()
         trap = getattr(context, "trap", None)
@@ -662,7 +660,7 @@ def then_warning_text(context: Context) -> None:
 
 @then("the library error wraps the injected driver error and shows no SQL")
 def then_error_wraps(context: Context) -> None:
-    error = context.error
+    error = raised_error(context)
     assert isinstance(error, domain.DatabaseError), f"{type(error).__name__}: {error}"
     assert not isinstance(error, sa_exc.SQLAlchemyError), type(error).__mro__
     cause = error.__cause__
