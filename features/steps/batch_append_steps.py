@@ -180,7 +180,7 @@ def then_batch_empty(context: Context) -> None:
 @then("reading the session's history gives the batch back exactly after the first {n:d} messages")
 def then_history_has_batch(context: Context, n: int) -> None:
     stored = context.service.get_messages(context.session.id)[n:]
-    assert stored == context.batch, (stored, context.batch)
+    assert stored and stored == context.batch, (stored, context.batch)
     for message, given in zip(stored, context.batch_input, strict=True):
         assert (message.role, message.content, message.metadata, message.token_count) == (
             given["role"],

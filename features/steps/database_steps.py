@@ -766,6 +766,7 @@ def then_distinct_connections(context: Context, threads: int, distinct: int) -> 
     "busy_timeout {busy:d} and synchronous {sync:d}"
 )
 def then_pragmas(context: Context, fk: int, journal: str, busy: int, sync: int) -> None:
+    assert context.pragmas, "no connection reported its settings"
     for _, pragmas in context.pragmas:
         assert pragmas == (fk, journal, busy, sync), f"saw {pragmas}"
 
