@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -542,6 +543,63 @@ def compare_peers(session: nox.Session) -> None:
         "asyncpg",
     )
     session.run("python", "-m", "benchmarks.peers", *session.posargs)
+
+
+MUTATION_CONFIG = Path("mutation.toml")
+MUTATION_WORK = Path("build/mutation")
+MUTATION_TREE = ("src", "features", "migrations", "alembic.ini", "README.md", "docs")
+
+
+@nox.session
+def mutation(session: nox.Session) -> None:
+    """Mutation testing of domain/ and application/ with cosmic-ray (not in the default run).
+
+    Settings in mutation.toml; one worker per URL there, each in its own copy of the source
+    tree, so mutants never meet. Results go to build/mutation/session.sqlite; the run resumes
+    where it stopped when started again with ``-- resume``.
+    """
+    session.install("-e", ".[test]", "cosmic-ray>=8.7")
+    MUTATION_WORK.mkdir(parents=True, exist_ok=True)
+    database = str(MUTATION_WORK / "session.sqlite")
+    if session.posargs != ["resume"]:
+        session.run("cosmic-ray", "init", str(MUTATION_CONFIG), database, "--force")
+        session.run("cr-filter-operators", database, str(MUTATION_CONFIG))
+    text = MUTATION_CONFIG.read_text(encoding="utf-8")
+    ports = re.findall(r"http://127\.0\.0\.1:(\d+)", text)
+    workers = []
+    for port in ports:
+        copy = MUTATION_WORK / f"worker-{port}"
+        shutil.rmtree(copy, ignore_errors=True)
+        for name in MUTATION_TREE:
+            source = Path(name)
+            if source.is_dir():
+                shutil.copytree(source, copy / name, ignore=shutil.ignore_patterns("__pycache__"))
+            else:
+                copy.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(source, copy / name)
+        environment = {
+            **os.environ,
+            "PYTHONPATH": "src",
+            "PATH": f"{session.bin}{os.pathsep}{os.environ['PATH']}",
+        }
+        log = (MUTATION_WORK / f"worker-{port}.log").open("wb")
+        workers.append(
+            subprocess.Popen(
+                ["cosmic-ray", "http-worker", "--port", port],
+                cwd=copy,
+                env=environment,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        )
+    try:
+        time.sleep(3)
+        session.run("cosmic-ray", "exec", str(MUTATION_CONFIG), database)
+    finally:
+        for worker in workers:
+            worker.terminate()
+            worker.wait(timeout=30)
+    session.run("cr-report", "--show-pending", database)
 
 
 @nox.session(requires=["tests", "integration"])
