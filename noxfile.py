@@ -170,11 +170,14 @@ def run_jobs(session: nox.Session, jobs: list[TestJob]) -> None:
         session.error(f"{len(failed)} test processes failed: {', '.join(failed)}")
 
 
-def behave_jobs(groups: list[list[str]], arguments: list[str]) -> Iterator[TestJob]:
-    """Behave under coverage for each group of feature files on each backend of the run."""
+def behave_jobs(
+    groups: list[list[str]], arguments: list[str], reports_prefix: str = "behave"
+) -> Iterator[TestJob]:
+    """Behave under coverage for each group of feature files on each backend of the run, with
+    JUnit reports in build/test-reports/<reports_prefix>-<backend>/."""
     for group in groups:
         for backend in test_databases():
-            reports = REPORTS / f"behave-{backend}"
+            reports = REPORTS / f"{reports_prefix}-{backend}"
             yield TestJob(
                 backend=backend,
                 label=" ".join(Path(name).stem for name in group) or "as asked",
