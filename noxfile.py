@@ -82,10 +82,9 @@ def test_databases() -> dict[str, list[str]]:
     return databases
 
 
-def shared_server_url() -> str | None:
-    """One server database of this run, for the checks that need a server once."""
-    servers = [urls[0] for backend, urls in test_databases().items() if backend != "sqlite"]
-    return servers[0] if servers else None
+def server_urls() -> list[str]:
+    """One database of each server backend of this run, for checks that need each server once."""
+    return [urls[0] for backend, urls in test_databases().items() if backend != "sqlite"]
 
 
 @dataclass
@@ -426,8 +425,8 @@ def package(session: nox.Session) -> None:
     """Build the sdist and wheel, check what they hold, install each in a fresh venv and use it.
 
     The wheel (built from the sdist) gets the extras and runs the demo, ``cleveragents
-    --version`` and ``cleveragents db upgrade``/``db check`` on SQLite and on
-    ``CLEVERAGENTS_TEST_DATABASE_URL`` when set; the sdist, installed alone, upgrades a SQLite
+    --version`` and ``cleveragents db upgrade``/``db check`` on SQLite and on one database of
+    each server backend of the run; the sdist, installed alone, upgrades a SQLite
     file. Everything runs outside the checkout, so nothing comes from the source tree.
     """
     session.install("build[uv]>=1.2")
@@ -477,9 +476,8 @@ def package(session: nox.Session) -> None:
         require(session, "same contents: True" in tour, "the demo's imported copy differs")
 
         check_cli_database(session, full, f"sqlite:///{scratch / 'cli.db'}")
-        shared_url = shared_server_url()
-        if shared_url:
-            check_cli_database(session, full, shared_url)
+        for server_url in server_urls():
+            check_cli_database(session, full, server_url)
 
         core = FreshEnvironment(session, scratch / "venv-sdist", work)
         core.install(str(sdist))
