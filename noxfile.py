@@ -1,17 +1,26 @@
 """Developer and CI tasks. ``nox`` runs the default set; ``nox -s NAME`` runs one.
 
 Tests use SQLite unless ``CLEVERAGENTS_TEST_DATABASE_URL`` names another database
-(for example ``postgresql+psycopg://postgres@127.0.0.1:5432/test``).
+(for example ``postgresql+psycopg://postgres@127.0.0.1:5432/test``). To test several backends
+in one run, ``CLEVERAGENTS_TEST_DATABASE_URLS`` lists databases separated by spaces (``sqlite``
+stands for temporary SQLite files): every backend listed gets the whole suite, and the feature
+files of a backend are shared among its databases, ``CLEVERAGENTS_TEST_JOBS`` processes at a
+time (default: the number of CPUs).
 """
 
 from __future__ import annotations
 
 import os
 import re
+import shutil
+import subprocess
 import sys
 import tarfile
 import tempfile
+import time
 import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import nox
@@ -32,15 +41,159 @@ nox.options.sessions = [
 ]
 
 TEST_DATABASE_URL_VARIABLE = "CLEVERAGENTS_TEST_DATABASE_URL"
+TEST_DATABASE_URLS_VARIABLE = "CLEVERAGENTS_TEST_DATABASE_URLS"
+TEST_JOBS_VARIABLE = "CLEVERAGENTS_TEST_JOBS"
+# The cross-backend scenarios reach every server themselves: one backend's run is enough.
+CROSS_BACKEND_VARIABLE_PREFIX = "CLEVERAGENTS_SAMENESS_"
 DATABASE_URL_VARIABLE = "CLEVERAGENTS_DATABASE_URL"
 REPORTS = Path("build/test-reports")
 COVERAGE_DATA = Path("build/coverage")
+JOB_LOGS = Path("build/test-logs")
+FEATURES = Path("features")
+# Feature files that take most of a run, slowest first (JUnit timings in docs/testing.md): each
+# gets a process of its own, started first; the other files are shared out in a few groups.
+SLOW_FEATURES = (
+    "concurrency",
+    "migrations",
+    "documentation",
+    "import_validation",
+    "crash_atomicity",
+    "streaming_export",
+    "cli",
+)
+LIGHT_FEATURE_GROUPS = 2
 
 
-def backend_name() -> str:
-    """The backend the tests run on, as it appears in report names."""
-    url = os.environ.get(TEST_DATABASE_URL_VARIABLE, "sqlite")
+def backend_name(url: str | None = None) -> str:
+    """The backend a test database URL names, as it appears in report names."""
+    if url is None:
+        url = os.environ.get(TEST_DATABASE_URL_VARIABLE, "sqlite")
     return url.split(":", 1)[0].split("+", 1)[0]
+
+
+def test_databases() -> dict[str, list[str]]:
+    """The test databases of this run by backend, in the order given; ``sqlite`` stands for
+    temporary files, one per process."""
+    listed = os.environ.get(TEST_DATABASE_URLS_VARIABLE, "").split()
+    if not listed:
+        listed = [os.environ.get(TEST_DATABASE_URL_VARIABLE) or "sqlite"]
+    databases: dict[str, list[str]] = {}
+    for url in listed:
+        databases.setdefault(backend_name(url), []).append(url)
+    return databases
+
+
+def server_urls() -> list[str]:
+    """One database of each server backend of this run, for checks that need each server once."""
+    return [urls[0] for backend, urls in test_databases().items() if backend != "sqlite"]
+
+
+@dataclass
+class TestJob:
+    """One test process: a runner's command on one backend, with its report directory."""
+
+    backend: str
+    label: str
+    command: list[str]
+    uses_server: bool
+    environment: dict[str, str] = field(default_factory=dict)
+
+
+def feature_groups() -> list[list[str]]:
+    """Feature files in the order to start them: the slow ones alone, the rest in groups."""
+    every = sorted(FEATURES.glob("*.feature"))
+    slow = [path for name in SLOW_FEATURES for path in every if path.stem == name]
+    light = [path for path in every if path not in slow]
+    groups = [[str(path)] for path in slow]
+    count = min(LIGHT_FEATURE_GROUPS, len(light))
+    groups += [[str(path) for path in light[index::count]] for index in range(count)]
+    return [group for group in groups if group]
+
+
+def job_environment(backend: str, url: str | None, first_backend: bool) -> dict[str, str]:
+    """The environment of a test process on ``url`` (None: SQLite files of its own)."""
+    environment = dict(os.environ)
+    environment.pop(TEST_DATABASE_URL_VARIABLE, None)
+    if url is not None:
+        environment[TEST_DATABASE_URL_VARIABLE] = url
+    if not first_backend:
+        for name in [
+            name for name in environment if name.startswith(CROSS_BACKEND_VARIABLE_PREFIX)
+        ]:
+            del environment[name]
+    return environment
+
+
+def run_jobs(session: nox.Session, jobs: list[TestJob]) -> None:
+    """Run the jobs, ``CLEVERAGENTS_TEST_JOBS`` at a time, each server database used by one
+    job at a time; print each job's output when it ends and fail if any failed."""
+    limit = int(os.environ.get(TEST_JOBS_VARIABLE) or os.cpu_count() or 1)
+    free = {backend: list(urls) for backend, urls in test_databases().items()}
+    first = next(iter(free))
+    waiting = list(jobs)
+    running: list[tuple[TestJob, subprocess.Popen[bytes], str | None, Path, float]] = []
+    failed: list[str] = []
+    JOB_LOGS.mkdir(parents=True, exist_ok=True)
+    path = os.pathsep.join([session.bin, os.environ.get("PATH", "")])
+    while waiting or running:
+        startable = [job for job in waiting if not job.uses_server or free.get(job.backend)]
+        while startable and len(running) < limit:
+            job = startable.pop(0)
+            waiting.remove(job)
+            url = free[job.backend].pop(0) if job.uses_server else None
+            log = JOB_LOGS / f"{session.name}-{job.backend}-{len(jobs) - len(waiting)}.log"
+            environment = job_environment(job.backend, url, job.backend == first)
+            environment.update(
+                job.environment, PATH=path, VIRTUAL_ENV=str(Path(session.bin).parent)
+            )
+            with log.open("wb") as output:
+                process = subprocess.Popen(
+                    job.command, stdout=output, stderr=subprocess.STDOUT, env=environment
+                )
+            session.log(f"started {job.backend}: {job.label}")
+            running.append((job, process, url, log, time.monotonic()))
+        time.sleep(0.2)
+        for entry in list(running):
+            job, process, url, log, started = entry
+            if process.poll() is None:
+                continue
+            running.remove(entry)
+            if url is not None:
+                free[job.backend].append(url)
+            seconds = time.monotonic() - started
+            outcome = "passed" if process.returncode == 0 else f"FAILED ({process.returncode})"
+            print(log.read_text(errors="replace"), flush=True)
+            session.log(f"{outcome} in {seconds:.0f} s, {job.backend}: {job.label}")
+            if process.returncode != 0:
+                failed.append(f"{job.backend}: {job.label}")
+    if failed:
+        session.error(f"{len(failed)} test processes failed: {', '.join(failed)}")
+
+
+def behave_jobs(
+    groups: list[list[str]], arguments: list[str], reports_prefix: str = "behave"
+) -> Iterator[TestJob]:
+    """Behave under coverage for each group of feature files on each backend of the run, with
+    JUnit reports in build/test-reports/<reports_prefix>-<backend>/."""
+    for group in groups:
+        for backend in test_databases():
+            reports = REPORTS / f"{reports_prefix}-{backend}"
+            yield TestJob(
+                backend=backend,
+                label=" ".join(Path(name).stem for name in group) or "as asked",
+                command=[
+                    "coverage",
+                    "run",
+                    "-m",
+                    "behave",
+                    "--format=progress",
+                    "--junit",
+                    f"--junit-directory={reports}",
+                    *arguments,
+                    *group,
+                ],
+                uses_server=backend != "sqlite",
+            )
 
 
 @nox.session
@@ -59,42 +212,34 @@ def typecheck(session: nox.Session) -> None:
     session.run("mypy", *session.posargs)
 
 
-def run_behave(
-    session: nox.Session, reports: Path, *options: str, env: dict[str, str] | None = None
-) -> None:
-    """Behave on features/ under coverage, with a JUnit report in ``reports``."""
-    session.install("-e", ".[test]")
-    COVERAGE_DATA.mkdir(parents=True, exist_ok=True)
-    session.run(
-        "coverage",
-        "run",
-        "-m",
-        "behave",
-        "--format=progress",
-        "--junit",
-        f"--junit-directory={reports}",
-        *options,
-        *session.posargs,
-        "features",
-        env=env,
-    )
-
-
 @nox.session
 def tests(session: nox.Session) -> None:
-    """Behave scenarios, under coverage."""
-    run_behave(session, REPORTS / f"behave-{backend_name()}")
+    """Behave scenarios under coverage, on every test database of the run, in parallel.
+
+    Arguments after ``--`` go to Behave and replace the split into feature groups: ``nox -s
+    tests -- features/retention.feature`` runs that file once per backend.
+    """
+    session.install("-e", ".[test]")
+    COVERAGE_DATA.mkdir(parents=True, exist_ok=True)
+    if session.posargs:
+        run_jobs(session, list(behave_jobs([[]], session.posargs)))
+    else:
+        run_jobs(session, list(behave_jobs(feature_groups(), [])))
 
 
 @nox.session
 def conformance_async(session: nox.Session) -> None:
-    """The @conformance scenarios again, through AsyncPersistentSessionService, under coverage."""
-    run_behave(
-        session,
-        REPORTS / f"behave-async-{backend_name()}",
-        "--tags=conformance",
-        env={"CLEVERAGENTS_TEST_FACADE": "async"},
+    """The @conformance scenarios again, through AsyncPersistentSessionService, under coverage,
+    on every test database of the run (reports in build/test-reports/behave-async-*)."""
+    session.install("-e", ".[test]")
+    COVERAGE_DATA.mkdir(parents=True, exist_ok=True)
+    groups = [[]] if session.posargs else feature_groups()
+    jobs = list(
+        behave_jobs(groups, ["--tags=conformance", *session.posargs], reports_prefix="behave-async")
     )
+    for job in jobs:
+        job.environment["CLEVERAGENTS_TEST_FACADE"] = "async"
+    run_jobs(session, jobs)
 
 
 LOWEST_SCENARIOS = (
@@ -132,36 +277,47 @@ def lowest(session: nox.Session) -> None:
 
 @nox.session
 def integration(session: nox.Session) -> None:
-    """Robot Framework integration tests on a database upgraded by the alembic command."""
+    """Robot Framework integration tests on a database upgraded by the alembic command, on
+    every backend of the run at once."""
     session.install("-e", ".[test]")
     COVERAGE_DATA.mkdir(parents=True, exist_ok=True)
-    output = REPORTS / f"robot-{backend_name()}"
-    session.run(
-        "coverage",
-        "run",
-        "-m",
-        "robot",
-        "--outputdir",
-        str(output),
-        "--xunit",
-        "xunit.xml",
-        *session.posargs,
-        "robot",
-    )
+    jobs = [
+        TestJob(
+            backend=backend,
+            label="robot",
+            command=[
+                "coverage",
+                "run",
+                "-m",
+                "robot",
+                "--outputdir",
+                str(REPORTS / f"robot-{backend}"),
+                "--xunit",
+                "xunit.xml",
+                *session.posargs,
+                "robot",
+            ],
+            uses_server=backend != "sqlite",
+        )
+        for backend in test_databases()
+    ]
+    run_jobs(session, jobs)
 
 
 @nox.session
 def migrations(session: nox.Session) -> None:
     """``alembic`` from the repo root: upgrade, drift check, downgrade to base, upgrade again."""
     session.install("-e", ".[postgresql,mysql]")
-    with tempfile.TemporaryDirectory() as directory:
-        url = os.environ.get(TEST_DATABASE_URL_VARIABLE) or f"sqlite:///{directory}/nox.db"
-        env = {"CLEVERAGENTS_DATABASE_URL": url}
-        session.run("alembic", "upgrade", "head", env=env)
-        session.run("alembic", "check", env=env)
-        session.run("alembic", "downgrade", "base", env=env)
-        session.run("alembic", "upgrade", "head", env=env)
-        session.run("alembic", "current", env=env)
+    for backend, urls in test_databases().items():
+        with tempfile.TemporaryDirectory() as directory:
+            url = urls[0] if backend != "sqlite" else f"sqlite:///{directory}/nox.db"
+            env = {"CLEVERAGENTS_DATABASE_URL": url}
+            session.log(f"migrations on {backend}")
+            session.run("alembic", "upgrade", "head", env=env)
+            session.run("alembic", "check", env=env)
+            session.run("alembic", "downgrade", "base", env=env)
+            session.run("alembic", "upgrade", "head", env=env)
+            session.run("alembic", "current", env=env)
 
 
 PACKAGE_EXTRAS = ("postgresql", "mysql", "cli", "adk")
@@ -213,6 +369,7 @@ def check_wheel(session: nox.Session, wheel: Path, version: str) -> None:
         "cleveragents/py.typed",
         "cleveragents/demo.py",
         "cleveragents/cli/app.py",
+        f"cleveragents_core-{version}.dist-info/licenses/LICENSE",
         *(f"{PACKAGED_MIGRATIONS}/{name}" for name in migration_files()),
     ]
     missing, stray = missing_and_stray(names, required)
@@ -240,6 +397,7 @@ def check_sdist(session: nox.Session, sdist: Path, version: str) -> None:
         "pyproject.toml",
         "README.md",
         "CHANGELOG.md",
+        "LICENSE",
         "alembic.ini",
         "src/cleveragents/__init__.py",
         "src/cleveragents/py.typed",
@@ -316,8 +474,8 @@ def package(session: nox.Session) -> None:
     """Build the sdist and wheel, check what they hold, install each in a fresh venv and use it.
 
     The wheel (built from the sdist) gets the extras and runs the demo, ``cleveragents
-    --version`` and ``cleveragents db upgrade``/``db check`` on SQLite and on
-    ``CLEVERAGENTS_TEST_DATABASE_URL`` when set; the sdist, installed alone, upgrades a SQLite
+    --version`` and ``cleveragents db upgrade``/``db check`` on SQLite and on one database of
+    each server backend of the run; the sdist, installed alone, upgrades a SQLite
     file. Everything runs outside the checkout, so nothing comes from the source tree.
     """
     session.install("build[uv]>=1.2")
@@ -370,9 +528,8 @@ def package(session: nox.Session) -> None:
         require(session, "same contents: True" in tour, "the demo's imported copy differs")
 
         check_cli_database(session, full, f"sqlite:///{scratch / 'cli.db'}")
-        shared_url = os.environ.get(TEST_DATABASE_URL_VARIABLE)
-        if shared_url:
-            check_cli_database(session, full, shared_url)
+        for server_url in server_urls():
+            check_cli_database(session, full, server_url)
 
         core = FreshEnvironment(session, scratch / "venv-sdist", work)
         core.install(str(sdist))
@@ -441,6 +598,63 @@ def compare_peers(session: nox.Session) -> None:
         "asyncpg",
     )
     session.run("python", "-m", "benchmarks.peers", *session.posargs)
+
+
+MUTATION_CONFIG = Path("mutation.toml")
+MUTATION_WORK = Path("build/mutation")
+MUTATION_TREE = ("src", "features", "migrations", "alembic.ini", "README.md", "docs")
+
+
+@nox.session
+def mutation(session: nox.Session) -> None:
+    """Mutation testing of domain/ and application/ with cosmic-ray (not in the default run).
+
+    Settings in mutation.toml; one worker per URL there, each in its own copy of the source
+    tree, so mutants never meet. Results go to build/mutation/session.sqlite; the run resumes
+    where it stopped when started again with ``-- resume``.
+    """
+    session.install("-e", ".[test]", "cosmic-ray>=8.7")
+    MUTATION_WORK.mkdir(parents=True, exist_ok=True)
+    database = str(MUTATION_WORK / "session.sqlite")
+    if session.posargs != ["resume"]:
+        session.run("cosmic-ray", "init", str(MUTATION_CONFIG), database, "--force")
+        session.run("cr-filter-operators", database, str(MUTATION_CONFIG))
+    text = MUTATION_CONFIG.read_text(encoding="utf-8")
+    ports = re.findall(r"http://127\.0\.0\.1:(\d+)", text)
+    workers = []
+    for port in ports:
+        copy = MUTATION_WORK / f"worker-{port}"
+        shutil.rmtree(copy, ignore_errors=True)
+        for name in MUTATION_TREE:
+            source = Path(name)
+            if source.is_dir():
+                shutil.copytree(source, copy / name, ignore=shutil.ignore_patterns("__pycache__"))
+            else:
+                copy.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(source, copy / name)
+        environment = {
+            **os.environ,
+            "PYTHONPATH": "src",
+            "PATH": f"{session.bin}{os.pathsep}{os.environ['PATH']}",
+        }
+        log = (MUTATION_WORK / f"worker-{port}.log").open("wb")
+        workers.append(
+            subprocess.Popen(
+                ["cosmic-ray", "http-worker", "--port", port],
+                cwd=copy,
+                env=environment,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        )
+    try:
+        time.sleep(3)
+        session.run("cosmic-ray", "exec", str(MUTATION_CONFIG), database)
+    finally:
+        for worker in workers:
+            worker.terminate()
+            worker.wait(timeout=30)
+    session.run("cr-report", "--show-pending", database)
 
 
 @nox.session(requires=["tests", "integration"])

@@ -167,11 +167,39 @@ def open_service(context: Context, database: Database | None = None) -> Any:
     return service
 
 
+# Scenarios whose behaviour exists on some backends only, by tag: the backends they apply to,
+# and the reason a run on any other backend skips them (instead of passing without checking).
+BACKEND_TAGS: dict[str, tuple[frozenset[str], str]] = {
+    # The examples run on SQLite files of their own, whatever the run's backend: the SQLite
+    # run covers them, and repeating them would test nothing new.
+    "own_sqlite_files": (
+        frozenset({"sqlite"}),
+        "runs on its own SQLite files; covered by the SQLite run",
+    ),
+    "postgresql_only": (
+        frozenset({"postgresql"}),
+        "schemas are a PostgreSQL option; the refusal elsewhere is a scenario of its own",
+    ),
+    "backends_without_schemas": (
+        frozenset({"sqlite", "mysql"}),
+        "checks the refusal of schemas, which PostgreSQL has",
+    ),
+}
+
+
+def skip_reason(tags: list[str], backend: str) -> str | None:
+    """Why a scenario with these tags does not apply to ``backend``, or None if it does."""
+    for tag in tags:
+        applies_to, reason = BACKEND_TAGS.get(tag, (frozenset({backend}), ""))
+        if backend not in applies_to:
+            return reason
+    return None
+
+
 def before_scenario(context: Context, scenario: Scenario) -> None:
-    if "own_sqlite_files" in scenario.effective_tags and context.backend != "sqlite":
-        # These run the examples on SQLite files of their own, whatever the run's backend:
-        # the SQLite run covers them, and repeating them would test nothing new.
-        scenario.skip(reason="runs on its own SQLite files; covered by the SQLite run")
+    reason = skip_reason(scenario.effective_tags, context.backend)
+    if reason is not None:
+        scenario.skip(reason=reason)
         return
     missing = missing_server_variables()
     if "sameness" in scenario.effective_tags and missing:

@@ -290,6 +290,8 @@ Feature: A bad export document is refused whole, with the error that names its d
       | messages[2].content     | "ok \ud800"            | messages[2].content is not valid Unicode text (lone surrogate at index 3) |
       | messages[2].content     | "x" * (8 * 1024 * 1024) | messages[2].content and metadata take                       |
       | messages[0].metadata    | "{}"                   | messages[0].metadata must be a JSON object (dict), got str   |
+      | messages[1].metadata    | {"x": float("nan")}    | messages[1].metadata is not JSON-serialisable                |
+      | messages[1].metadata    | {"x": {1, 2}}          | messages[1].metadata is not JSON-serialisable                |
       | messages[0].token_count | -1                     | messages[0].token_count must not be negative, got -1         |
       | messages[0].token_count | 2 ** 63                | messages[0].token_count is 9223372036854775808; the limit is 2147483647 |
       | messages[0].token_count | 2 ** 31                | messages[0].token_count is 2147483648; the limit is 2147483647 |

@@ -1,15 +1,17 @@
 Feature: The library's tables in a PostgreSQL schema of the caller's choice
   An application keeps its own tables in `public` and the library's in a schema it names.
-  Every scenario runs on every backend: on PostgreSQL it checks the schema is used, and on
-  SQLite and MariaDB/MySQL, which have no schemas, that each call naming one is refused with
-  DatabaseConfigurationError before anything is touched.
+  The scenarios tagged postgresql_only check on PostgreSQL that the schema is used; SQLite and
+  MariaDB/MySQL have no schemas, and their own scenario checks that every call naming one is
+  refused with DatabaseConfigurationError before anything is touched.
 
+  @postgresql_only
   Scenario: Upgrading puts every table, index, constraint and the version table in the schema
     Given a schema named for this scenario
     When the run's database is upgraded into that schema
     Then that schema holds the library's tables, indexes, foreign key and version table at the newest revision
     And the default schema holds the same tables and rows as before
 
+  @postgresql_only
   Scenario: The service keeps its sessions in the schema
     Given a schema named for this scenario, upgraded
     When a service opened on that schema stores a session with two messages and imports its export
@@ -17,12 +19,14 @@ Feature: The library's tables in a PostgreSQL schema of the caller's choice
     And that schema's tables hold 2 sessions and 4 messages
     And the default schema holds the same tables and rows as before
 
+  @postgresql_only
   Scenario: Services on the application's own engine and sessionmaker use the schema and leave the engine as it was
     Given a schema named for this scenario, upgraded
     When services in that schema are opened on the application's engine and on a sessionmaker bound to it
     Then each service reads the session the other stored
     And the application's engine still works on its default schema with its own execution options
 
+  @postgresql_only
   Scenario: Two schemas in one database are independent
     Given a schema named for this scenario, upgraded
     And a second schema named for this scenario, upgraded
@@ -30,6 +34,7 @@ Feature: The library's tables in a PostgreSQL schema of the caller's choice
     Then the first schema still holds its session at the newest revision
     And the second schema holds no library table and no revision
 
+  @postgresql_only
   Scenario: The host application's alembic_version in the default schema is left untouched
     Given the host application's own alembic_version table holding "host_0042"
     And a schema named for this scenario
@@ -37,6 +42,7 @@ Feature: The library's tables in a PostgreSQL schema of the caller's choice
     Then the host application's alembic_version table still holds only "host_0042"
     And the default schema holds the same tables and rows as before
 
+  @postgresql_only
   Scenario: Opening a service on a schema that is missing or behind names the command, and creates nothing
     Given a schema named for this scenario
     When a service is opened on that schema before anything created it
@@ -45,11 +51,13 @@ Feature: The library's tables in a PostgreSQL schema of the caller's choice
     When that schema is upgraded to "b1_001_resource_registry" only and a service is opened on it
     Then opening was refused with SchemaOutOfDateError naming the upgrade command with that schema
 
+  @postgresql_only
   Scenario: Concurrent upgraders of one new schema queue behind the migration lock
     Given a schema named for this scenario
     When 3 upgraders upgrade that schema at the same moment
     Then every upgrader finished and that schema is at the newest revision
 
+  @postgresql_only
   Scenario: The operator CLI works in the schema named by --schema or CLEVERAGENTS_DATABASE_SCHEMA
     Given a schema named for this scenario
     When the operator runs these commands with --schema naming that schema
@@ -61,21 +69,35 @@ Feature: The library's tables in a PostgreSQL schema of the caller's choice
       | stats                | 0 sessions                              |
       | demo                 | (schema {schema})                       |
     And the operator runs "db current" with CLEVERAGENTS_DATABASE_SCHEMA naming that schema
-    Then on PostgreSQL every command succeeded with that output, elsewhere each exited 2 saying a schema is a PostgreSQL option
+    Then every command succeeded with that output
 
+  @postgresql_only
   Scenario: The alembic command honours -x schema=NAME and CLEVERAGENTS_DATABASE_SCHEMA
     Given a schema named for this scenario
     When alembic runs from the repository root with "-x schema={schema} upgrade head"
     And alembic runs from the repository root with "-x schema={schema} check"
     And alembic runs from the repository root with "current" and CLEVERAGENTS_DATABASE_SCHEMA naming that schema
-    Then on PostgreSQL each alembic run succeeded and the last printed the newest revision, elsewhere each failed saying a schema is a PostgreSQL option
+    Then each alembic run succeeded and the last printed the newest revision
     And the default schema holds the same tables and rows as before
 
+  @postgresql_only
   Scenario: The README's schema example runs as written, on the run's database
     Given a schema named for this scenario
     When the README's example for tables in a PostgreSQL schema runs on the run's database in that schema
     Then that schema's tables hold 1 sessions and 0 messages
     And the default schema holds the same tables and rows as before
+
+  @backends_without_schemas
+  Scenario: Without schemas (SQLite, MariaDB/MySQL) every call naming one is refused before anything is touched
+    Given a schema named for this scenario
+    When every entry point is given the schema name "agent_sessions"
+    And the operator runs "db current" with CLEVERAGENTS_DATABASE_SCHEMA naming that schema
+    And alembic runs from the repository root with "-x schema={schema} upgrade head"
+    And alembic runs from the repository root with "current" and CLEVERAGENTS_DATABASE_SCHEMA naming that schema
+    Then each refused it with DatabaseConfigurationError saying "a schema is a PostgreSQL option"
+    And every command exited 2 saying "a schema is a PostgreSQL option"
+    And each alembic run failed saying "a schema is a PostgreSQL option"
+    And the database is exactly as it was, with no new schema
 
   Scenario Outline: A schema name that is not a plain identifier is refused by every entry point, before anything is touched
     Given a schema named for this scenario

@@ -7,6 +7,7 @@ from contextlib import contextmanager
 
 from behave import given, then, when
 from behave.runner import Context
+from library_error import capture_library_error, raised_error
 from sqlalchemy import Connection, exc
 
 from cleveragents import domain
@@ -36,18 +37,10 @@ class AcknowledgementLosingDatabase(Database):
             )
 
 
-def attempt(context: Context, call: object) -> None:
-    context.error = None
-    try:
-        context.result = call()  # type: ignore[operator]
-    except domain.SessionPersistenceError as error:
-        context.error = error
-
-
 @when('I append "{content}" to session "{session_id}" expecting the next sequence to be {n:d}')
 def when_append_unknown_expecting(context: Context, content: str, session_id: str, n: int) -> None:
     context.fingerprint = context.database_fingerprint()
-    attempt(
+    capture_library_error(
         context,
         lambda: context.service.append_message(session_id, "user", content, expected_sequence=n),
     )
@@ -57,7 +50,7 @@ def when_append_unknown_expecting(context: Context, content: str, session_id: st
 def when_append_expecting(context: Context, content: str, expected: int) -> None:
     context.fingerprint = context.database_fingerprint()
     session_id = context.session.id
-    attempt(
+    capture_library_error(
         context,
         lambda: context.service.append_message(
             session_id, "user", content.strip('"'), expected_sequence=expected
@@ -75,7 +68,7 @@ def then_optimistic_stored(context: Context, sequence: int) -> None:
 
 @then("the conflict says the next sequence is {actual:d}")
 def then_conflict_actual(context: Context, actual: int) -> None:
-    error = context.error
+    error = raised_error(context)
     assert isinstance(error, domain.SequenceConflictError), repr(error)
     assert (error.session_id, error.expected, error.actual) == (context.session.id, 2, actual)
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from behave import then, when
 from behave.runner import Context
+from library_error import capture_library_error
 from sqlalchemy import event
 from ulid import ULID
 
@@ -16,16 +17,6 @@ from cleveragents import domain
 from cleveragents.application.services import PersistentSessionService
 from cleveragents.domain import NewMessage
 from cleveragents.infrastructure.database import create_database_engine
-
-
-def capture(context: Context, call: Any) -> Any:
-    """Run a call that may fail; keep the result, or the error for the Then steps."""
-    context.error = None
-    try:
-        return call()
-    except domain.SessionPersistenceError as error:
-        context.error = error
-        return None
 
 
 def unescape(text: str) -> str:
@@ -83,7 +74,9 @@ def when_append_defective(context: Context, defect: str) -> None:
         assert defect == "the wrong type", defect
         item = ("tool", "fine")
     items = [{"role": "user", "content": "first"}, NewMessage("assistant", "second"), item]
-    capture(context, lambda: context.service.append_messages(context.session.id, items))
+    capture_library_error(
+        context, lambda: context.service.append_messages(context.session.id, items)
+    )
 
 
 @when("I try to append {batch} as a batch")
@@ -93,17 +86,21 @@ def when_append_not_a_batch(context: Context, batch: str) -> None:
         "a single mapping": {"role": "user", "content": "hello"},
         "a number": 3,
     }
-    capture(context, lambda: context.service.append_messages(context.session.id, values[batch]))
+    capture_library_error(
+        context, lambda: context.service.append_messages(context.session.id, values[batch])
+    )
 
 
 @when('I try to append a batch of {count:d} messages to the session "{session_id}"')
 def when_append_unknown(context: Context, count: int, session_id: str) -> None:
-    capture(context, lambda: context.service.append_messages(session_id, batch_of(count)))
+    capture_library_error(
+        context, lambda: context.service.append_messages(session_id, batch_of(count))
+    )
 
 
 @when("I try to append a batch of {count:d} messages expecting next sequence {expected:d}")
 def when_append_expecting(context: Context, count: int, expected: int) -> None:
-    context.batch = capture(
+    context.batch = capture_library_error(
         context,
         lambda: context.service.append_messages(
             context.session.id, batch_of(count), expected_sequence=expected
@@ -183,7 +180,7 @@ def then_batch_empty(context: Context) -> None:
 @then("reading the session's history gives the batch back exactly after the first {n:d} messages")
 def then_history_has_batch(context: Context, n: int) -> None:
     stored = context.service.get_messages(context.session.id)[n:]
-    assert stored == context.batch, (stored, context.batch)
+    assert stored and stored == context.batch, (stored, context.batch)
     for message, given in zip(stored, context.batch_input, strict=True):
         assert (message.role, message.content, message.metadata, message.token_count) == (
             given["role"],

@@ -7,10 +7,10 @@ from typing import Any
 
 from behave import given, then, when
 from behave.runner import Context
+from library_error import capture_library_error, raised_error
 from sqlalchemy import create_engine, event, select, text
 from sqlalchemy.orm import sessionmaker
 
-from cleveragents import domain
 from cleveragents.application.services import PersistentSessionService
 from cleveragents.infrastructure.database import SessionModel, upgrade_database
 
@@ -63,11 +63,7 @@ def when_open_on_sessionmaker(context: Context) -> None:
 
 
 def try_open(context: Context, opener: Any) -> None:
-    context.error = None
-    try:
-        opener().close()
-    except domain.SessionPersistenceError as error:
-        context.error = error
+    capture_library_error(context, lambda: opener().close())
 
 
 @when("I try to open a service on a sessionmaker bound to nothing")
@@ -82,8 +78,7 @@ def when_try_open_engine(context: Context) -> None:
 
 @then('the opening fails with {error_name} mentioning "{text_part}"')
 def then_opening_fails(context: Context, error_name: str, text_part: str) -> None:
-    error = context.error
-    assert error is not None, "the service opened"
+    error = raised_error(context)
     assert type(error).__name__ == error_name, f"{type(error).__name__}: {error}"
     assert text_part in str(error), str(error)
 

@@ -477,6 +477,7 @@ def then_acknowledged_sequences_contiguous(context: Context) -> None:
     taken: dict[str, list[int]] = defaultdict(list)
     for record in context.appends:
         taken[record["session"]].append(record["sequence"])
+    assert taken, "no append was acknowledged, so there is no sequence to check"
     broken = {
         sid: sorted(sequences)[:20]
         for sid, sequences in taken.items()

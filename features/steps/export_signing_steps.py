@@ -9,8 +9,7 @@ from typing import Any
 
 from behave import then, when
 from behave.runner import Context
-
-from cleveragents import domain
+from library_error import capture_library_error
 
 
 def recompute_checksum(document: dict[str, Any]) -> None:
@@ -23,11 +22,7 @@ def recompute_checksum(document: dict[str, Any]) -> None:
 
 def attempt(context: Context, call: Any) -> None:
     context.fingerprint = context.database_fingerprint()
-    context.error = None
-    try:
-        context.result = call()
-    except domain.SessionPersistenceError as error:
-        context.error = error
+    capture_library_error(context, call)
 
 
 @when('I export the session signed with key "{key}"')

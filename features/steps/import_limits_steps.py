@@ -6,8 +6,8 @@ import tracemalloc
 
 from behave import given, then, when
 from behave.runner import Context
+from library_error import capture_library_error
 
-from cleveragents import domain
 from cleveragents.application.services import ImportLimits, PersistentSessionService
 
 MIB = 1024 * 1024
@@ -52,12 +52,9 @@ def given_huge_text(context: Context, size: int) -> None:
 @when("I import it while measuring memory")
 def when_import_measured(context: Context) -> None:
     context.fingerprint = context.database_fingerprint()
-    context.error = None
     tracemalloc.start()
     try:
-        context.importer.import_session(context.document)
-    except domain.SessionPersistenceError as error:
-        context.error = error
+        capture_library_error(context, lambda: context.importer.import_session(context.document))
     finally:
         _, context.peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()

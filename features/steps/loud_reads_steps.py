@@ -7,23 +7,15 @@ from typing import Any
 
 from behave import given, then, when
 from behave.runner import Context
+from library_error import capture_library_error, raised_error
 from sqlalchemy import delete, text, update
 
-from cleveragents import domain
 from cleveragents.infrastructure.database import SessionMessageModel, SessionModel
 
 
 def damage(context: Context, statement: Any) -> None:
     with context.inspection_engine.begin() as connection:
         assert connection.execute(statement).rowcount == 1, "nothing was damaged"
-
-
-def try_read(context: Context, call: Any) -> None:
-    context.error = None
-    try:
-        call()
-    except domain.SessionPersistenceError as error:
-        context.error = error
 
 
 @given("the stored message at sequence {sequence:d} has been removed behind the library's back")
@@ -77,22 +69,22 @@ def given_session_undecodable(context: Context, raw: str) -> None:
 
 @when("I try to read the session")
 def when_read_session(context: Context) -> None:
-    try_read(context, lambda: context.service.get(context.session.id))
+    capture_library_error(context, lambda: context.service.get(context.session.id))
 
 
 @when("I try to list the sessions")
 def when_list_sessions(context: Context) -> None:
-    try_read(context, context.service.list)
+    capture_library_error(context, context.service.list)
 
 
 @when("I try to read the whole history")
 def when_read_history(context: Context) -> None:
-    try_read(context, lambda: context.service.get_messages(context.session.id))
+    capture_library_error(context, lambda: context.service.get_messages(context.session.id))
 
 
 @when("I try to read {limit:d} messages from offset {offset:d}")
 def when_read_page(context: Context, limit: int, offset: int) -> None:
-    try_read(
+    capture_library_error(
         context,
         lambda: context.service.get_messages(context.session.id, limit=limit, offset=offset),
     )
@@ -100,7 +92,7 @@ def when_read_page(context: Context, limit: int, offset: int) -> None:
 
 @when("I try to export the session for the record")
 def when_export_for_record(context: Context) -> None:
-    try_read(context, lambda: context.service.export_session(context.session.id))
+    capture_library_error(context, lambda: context.service.export_session(context.session.id))
 
 
 @when("I try to pop the last message for the record")
@@ -111,20 +103,21 @@ def when_pop_for_record(context: Context) -> None:
 
 @when("I try to stream the session to a file for the record")
 def when_stream_for_record(context: Context) -> None:
-    try_read(
+    capture_library_error(
         context, lambda: context.service.export_session_to_file(context.session.id, io.BytesIO())
     )
 
 
 @when("I try to read the latest {count:d} messages")
 def when_read_latest_window(context: Context, count: int) -> None:
-    try_read(context, lambda: context.service.get_messages(context.session.id, last=count))
+    capture_library_error(
+        context, lambda: context.service.get_messages(context.session.id, last=count)
+    )
 
 
 @then('the read fails with {error_name} mentioning "{text_part}"')
 def then_read_fails(context: Context, error_name: str, text_part: str) -> None:
-    error = context.error
-    assert error is not None, "the read did not fail"
+    error = raised_error(context)
     assert type(error).__name__ == error_name, f"{type(error).__name__}: {error}"
     assert text_part in str(error), str(error)
     if "session row" not in text_part:
@@ -133,4 +126,5 @@ def then_read_fails(context: Context, error_name: str, text_part: str) -> None:
 
 @then("the error does not show the stored text")
 def then_no_stored_text(context: Context) -> None:
-    assert "not json" not in str(context.error), str(context.error)
+    error = raised_error(context)
+    assert "not json" not in str(error), str(error)

@@ -8,6 +8,7 @@ from typing import Any
 
 from behave import given, then, when
 from behave.runner import Context
+from library_error import capture_library_error
 from sqlalchemy import event
 
 from cleveragents import domain
@@ -100,11 +101,9 @@ def when_bad_window(context: Context, arguments: str) -> None:
     for argument in arguments.split(" and "):
         name, value = argument.split(" ", 1)
         keywords[name] = ast.literal_eval(value)
-    context.error = None
-    try:
-        context.service.get_messages(context.session.id, **keywords)
-    except domain.SessionPersistenceError as error:
-        context.error = error
+    capture_library_error(
+        context, lambda: context.service.get_messages(context.session.id, **keywords)
+    )
 
 
 @then("the forward pages hold {sizes} messages and then none")

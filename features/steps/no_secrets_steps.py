@@ -6,9 +6,9 @@ import logging
 
 from behave import given, then, when
 from behave.runner import Context
+from library_error import capture_library_error, raised_error
 from sqlalchemy.engine import make_url
 
-from cleveragents import domain
 from cleveragents.application.services import PersistentSessionService
 
 
@@ -37,16 +37,14 @@ def given_collect_logs(context: Context) -> None:
 @when('I try to append the private message "{content}"')
 def when_append_private(context: Context, content: str) -> None:
     context.fingerprint = context.database_fingerprint()
-    context.error = None
-    try:
-        context.service.append_message(context.session.id, "user", content)
-    except domain.SessionPersistenceError as error:
-        context.error = error
+    capture_library_error(
+        context, lambda: context.service.append_message(context.session.id, "user", content)
+    )
 
 
 @then('neither the error, its cause nor any log record contains "{secret}"')
 def then_nowhere(context: Context, secret: str) -> None:
-    error = context.error
+    error = raised_error(context)
     places = [str(error), repr(error), str(error.__cause__), repr(error.__cause__)]
     places += context.log_handler.texts
     leaks = [place for place in places if secret in place]
@@ -55,7 +53,7 @@ def then_nowhere(context: Context, secret: str) -> None:
 
 @then("the error's cause says the SQL parameters were hidden")
 def then_parameters_hidden(context: Context) -> None:
-    cause = str(context.error.__cause__)
+    cause = str(raised_error(context).__cause__)
     assert "parameters hidden" in cause, cause
 
 

@@ -1,8 +1,7 @@
 """Steps for the library's tables in a PostgreSQL schema of the caller's choice.
 
-Every call that names a schema goes through :func:`attempt`: on PostgreSQL it must work; on
-the other backends it must be refused with DatabaseConfigurationError, and the Then steps
-check that refusal there instead of the schema's contents, so no scenario passes vacuously.
+The scenarios that use a schema are tagged ``postgresql_only`` and skipped elsewhere (see
+``features/environment.py``); the refusal on backends without schemas is a scenario of its own.
 """
 
 from __future__ import annotations
@@ -17,7 +16,7 @@ import traceback
 import uuid
 from collections.abc import Callable
 from multiprocessing.connection import Connection as Pipe
-from typing import Any, TypeVar
+from typing import Any
 
 from behave import given, then, when
 from behave.runner import Context
@@ -40,34 +39,11 @@ from cleveragents.infrastructure.database import (
 from cleveragents.infrastructure.database.base import Base
 from cleveragents.infrastructure.database.schema_migrations import migrations_directory
 
-SCHEMA_REFUSAL = "a schema is a PostgreSQL option"
 SCHEMA_VARIABLE = "CLEVERAGENTS_DATABASE_SCHEMA"
-T = TypeVar("T")
 
 
 def on_postgresql(context: Context) -> bool:
     return bool(context.backend == "postgresql")
-
-
-def attempt(context: Context, action: Callable[[], T]) -> T | None:
-    """Run a call that names a schema: it must work on PostgreSQL and be refused elsewhere."""
-    if on_postgresql(context):
-        return action()
-    try:
-        action()
-    except DatabaseConfigurationError as error:
-        assert SCHEMA_REFUSAL in str(error), f"refused for another reason: {error}"
-        context.schema_refusals.append(error)
-        return None
-    raise AssertionError(f"a schema was accepted on {context.backend}, which has none")
-
-
-def refused_here(context: Context) -> bool:
-    """Off PostgreSQL: assert the scenario's schema calls were refused, and say so."""
-    if on_postgresql(context):
-        return False
-    assert context.schema_refusals, "no call named a schema, so nothing was refused"
-    return True
 
 
 def default_schema_state(context: Context) -> tuple[list[str], Any]:
@@ -109,12 +85,9 @@ def count_rows(context: Context, schema: str, name: str) -> int:
         )
 
 
-def open_service(context: Context, schema: str) -> PersistentSessionService | None:
-    service = attempt(
-        context, lambda: PersistentSessionService.from_url(context.database_url, schema=schema)
-    )
-    if service is not None:
-        context.add_cleanup(service.close)
+def open_service(context: Context, schema: str) -> PersistentSessionService:
+    service = PersistentSessionService.from_url(context.database_url, schema=schema)
+    context.add_cleanup(service.close)
     return service
 
 
@@ -123,7 +96,6 @@ def open_service(context: Context, schema: str) -> PersistentSessionService | No
 
 @given("a schema named for this scenario")
 def given_schema(context: Context) -> None:
-    context.schema_refusals = []
     context.schema = new_schema_name(context)
     context.default_before = default_schema_state(context)
     context.schemas_before = schema_names(context)
@@ -132,13 +104,13 @@ def given_schema(context: Context) -> None:
 @given("a schema named for this scenario, upgraded")
 def given_upgraded_schema(context: Context) -> None:
     given_schema(context)
-    attempt(context, lambda: upgrade_database(context.database_url, schema=context.schema))
+    upgrade_database(context.database_url, schema=context.schema)
 
 
 @given("a second schema named for this scenario, upgraded")
 def given_second_schema(context: Context) -> None:
     context.second_schema = new_schema_name(context)
-    attempt(context, lambda: upgrade_database(context.database_url, schema=context.second_schema))
+    upgrade_database(context.database_url, schema=context.second_schema)
 
 
 @given('the host application\'s own alembic_version table holding "{revision}"')
@@ -170,14 +142,12 @@ def given_host_alembic_version(context: Context, revision: str) -> None:
 
 @when("the run's database is upgraded into that schema")
 def when_upgrade_schema(context: Context) -> None:
-    attempt(context, lambda: upgrade_database(context.database_url, schema=context.schema))
+    upgrade_database(context.database_url, schema=context.schema)
 
 
 @when("a service opened on that schema stores a session with two messages and imports its export")
 def when_service_round_trip(context: Context) -> None:
     service = open_service(context, context.schema)
-    if service is None:
-        return
     session = service.create("schema-bot", title="In its own schema", metadata={"tenant": "a"})
     service.append_message(session.id, "user", "Where are my tables?")
     service.append_message(session.id, "assistant", "In their own schema.", token_count=5)
@@ -194,17 +164,10 @@ def when_services_on_app_engine(context: Context) -> None:
     context.add_cleanup(engine.dispose)
     context.app_engine = engine
     context.app_options_before = dict(engine.get_execution_options())
-    on_engine = attempt(
-        context, lambda: PersistentSessionService.from_engine(engine, schema=context.schema)
+    on_engine = PersistentSessionService.from_engine(engine, schema=context.schema)
+    on_factory = PersistentSessionService.from_sessionmaker(
+        sessionmaker(engine), schema=context.schema
     )
-    on_factory = attempt(
-        context,
-        lambda: PersistentSessionService.from_sessionmaker(
-            sessionmaker(engine), schema=context.schema
-        ),
-    )
-    if on_engine is None or on_factory is None:
-        return
     context.add_cleanup(on_engine.close)
     context.add_cleanup(on_factory.close)
     context.pair = (on_engine, on_factory)
@@ -213,10 +176,8 @@ def when_services_on_app_engine(context: Context) -> None:
 
 @when("a session is stored in the first schema and the second schema is downgraded to base")
 def when_store_and_downgrade(context: Context) -> None:
-    service = open_service(context, context.schema)
-    if service is not None:
-        context.stored_ids = (service.create("first-schema").id,)
-    attempt(context, lambda: downgrade_database(context.database_url, schema=context.second_schema))
+    context.stored_ids = (open_service(context, context.schema).create("first-schema").id,)
+    downgrade_database(context.database_url, schema=context.second_schema)
 
 
 @when("a service is opened on that schema before anything created it")
@@ -226,9 +187,7 @@ def when_open_missing_schema(context: Context) -> None:
 
 @when('that schema is upgraded to "{revision}" only and a service is opened on it')
 def when_open_behind_schema(context: Context, revision: str) -> None:
-    attempt(
-        context, lambda: upgrade_database(context.database_url, revision, schema=context.schema)
-    )
+    upgrade_database(context.database_url, revision, schema=context.schema)
     open_refused(context)
 
 
@@ -246,10 +205,8 @@ def upgrade_schema_in_child(url: str, schema: str, start: Any, pipe: Pipe) -> No
         start.wait(timeout=30)
         upgrade_database(url, schema=schema)
         pipe.send(None)
-    except DatabaseConfigurationError as error:
-        pipe.send(("refused", str(error)))
-    except Exception:
-        pipe.send(("failed", traceback.format_exc()))
+    except Exception:  # any failure, reported whole by the Then step
+        pipe.send(traceback.format_exc())
     pipe.close()
 
 
@@ -301,7 +258,9 @@ def when_cli_environment_schema(context: Context, arguments: str) -> None:
             os.environ.pop(SCHEMA_VARIABLE, None)
         else:  # pragma: no cover - the test run does not set it
             os.environ[SCHEMA_VARIABLE] = previous
-    context.cli_runs.append((f"{arguments} (from the environment)", outcome, head_revision()))
+    runs = getattr(context, "cli_runs", [])
+    runs.append((f"{arguments} (from the environment)", outcome, head_revision()))
+    context.cli_runs = runs
 
 
 def run_alembic(context: Context, arguments: str, environment_schema: str | None) -> None:
@@ -350,7 +309,7 @@ def when_readme_schema_example(context: Context) -> None:
     assert url is not None, "the example names no URL"
     code = example.group(1).replace(url.group(1), context.database_url)
     code = code.replace('"agent_sessions"', repr(context.schema))
-    attempt(context, lambda: exec(compile(code, "README.md", "exec"), {}))  # noqa: S102
+    exec(compile(code, "README.md", "exec"), {})  # noqa: S102
 
 
 @when('every entry point is given the schema name "{name}"')
@@ -392,8 +351,6 @@ def when_every_entry_point(context: Context, name: str) -> None:
     "newest revision"
 )
 def then_schema_holds_everything(context: Context) -> None:
-    if refused_here(context):
-        return
     schema, inspector = context.schema, inspect(context.inspection_engine)
     tables = set(inspector.get_table_names(schema=schema))
     assert tables == {*Base.metadata.tables, VERSION_TABLE}, tables
@@ -420,10 +377,7 @@ def then_default_schema_untouched(context: Context) -> None:
 
 @then("a service opened on that schema again reads both sessions with the same messages")
 def then_service_reads_back(context: Context) -> None:
-    if refused_here(context):
-        return
     service = open_service(context, context.schema)
-    assert service is not None
     original, copy = (service.get_messages(session_id) for session_id in context.stored_ids)
     assert [(m.role, m.content) for m in original] == [(m.role, m.content) for m in copy]
     assert [m.sequence for m in original] == [0, 1], original
@@ -432,16 +386,12 @@ def then_service_reads_back(context: Context) -> None:
 
 @then("that schema's tables hold {sessions:d} sessions and {messages:d} messages")
 def then_schema_counts(context: Context, sessions: int, messages: int) -> None:
-    if refused_here(context):
-        return
     assert count_rows(context, context.schema, "sessions") == sessions
     assert count_rows(context, context.schema, "session_messages") == messages
 
 
 @then("each service reads the session the other stored")
 def then_pair_shares(context: Context) -> None:
-    if refused_here(context):
-        return
     on_engine, on_factory = context.pair
     engine_id, factory_id = context.pair_ids
     assert on_engine.get(factory_id) is not None and on_factory.get(engine_id) is not None
@@ -455,23 +405,17 @@ def then_app_engine_unchanged(context: Context) -> None:
     with engine.connect() as connection:
         in_default = connection.execute(text("SELECT COUNT(*) FROM sessions")).scalar_one()
     assert in_default == 0, f"{in_default} sessions landed in the default schema"
-    refused_here(context)
 
 
 @then("the first schema still holds its session at the newest revision")
 def then_first_schema_kept(context: Context) -> None:
-    if refused_here(context):
-        return
     assert current_revision(context.database_url, schema=context.schema) == head_revision()
     service = open_service(context, context.schema)
-    assert service is not None
     assert [s.id for s in service.list()] == list(context.stored_ids)
 
 
 @then("the second schema holds no library table and no revision")
 def then_second_schema_empty(context: Context) -> None:
-    if refused_here(context):
-        return
     schema = context.second_schema
     assert current_revision(context.database_url, schema=schema) is None
     tables = inspect(context.inspection_engine).get_table_names(schema=schema)
@@ -483,13 +427,10 @@ def then_host_version_kept(context: Context, revision: str) -> None:
     with context.inspection_engine.connect() as connection:
         rows = connection.execute(text("SELECT version_num FROM alembic_version")).scalars()
         assert list(rows) == [revision]
-    refused_here(context)
 
 
 @then("opening was refused with SchemaOutOfDateError naming the upgrade command with that schema")
 def then_opening_refused(context: Context) -> None:
-    if refused_here(context):
-        return
     error = context.opening_error
     assert error is not None, "the service opened on a schema that is not upgraded"
     message = str(error)
@@ -503,57 +444,59 @@ def then_opening_refused(context: Context) -> None:
 
 @then("that schema still does not exist")
 def then_schema_absent(context: Context) -> None:
-    if refused_here(context):
-        return
     assert context.schema not in schema_names(context), "opening a service created the schema"
 
 
 @then("every upgrader finished and that schema is at the newest revision")
 def then_upgraders_finished(context: Context) -> None:
     outcomes = context.upgrade_outcomes
-    if not on_postgresql(context):
-        assert all(
-            outcome is not None and outcome[0] == "refused" and SCHEMA_REFUSAL in outcome[1]
-            for outcome in outcomes
-        ), outcomes
-        return
     assert outcomes == [None] * len(outcomes), outcomes
     assert current_revision(context.database_url, schema=context.schema) == head_revision()
     assert schema_differences(context.database_url, schema=context.schema) == []
 
 
-@then(
-    "on PostgreSQL every command succeeded with that output, elsewhere each exited 2 saying "
-    "a schema is a PostgreSQL option"
-)
+@then("every command succeeded with that output")
 def then_cli_outcomes(context: Context) -> None:
+    assert context.cli_runs, "no command ran"
     for arguments, (exit_code, stdout, stderr), expected in context.cli_runs:
-        report = f"{arguments}: exit {exit_code}\n{stdout}\n{stderr}"
-        if on_postgresql(context):
-            assert exit_code == 0 and expected in stdout, report
-        else:
-            assert exit_code == 2 and SCHEMA_REFUSAL in stderr, report
+        assert exit_code == 0 and expected in stdout, (
+            f"{arguments}: exit {exit_code}\n{stdout}\n{stderr}"
+        )
 
 
-@then(
-    "on PostgreSQL each alembic run succeeded and the last printed the newest revision, "
-    "elsewhere each failed saying a schema is a PostgreSQL option"
-)
+@then('every command exited 2 saying "{reason}"')
+def then_cli_refused(context: Context, reason: str) -> None:
+    assert context.cli_runs, "no command ran"
+    for arguments, (exit_code, stdout, stderr), _ in context.cli_runs:
+        assert exit_code == 2 and reason in stderr, (
+            f"{arguments}: exit {exit_code}\n{stdout}\n{stderr}"
+        )
+
+
+@then("each alembic run succeeded and the last printed the newest revision")
 def then_alembic_outcomes(context: Context) -> None:
+    assert context.alembic_runs, "alembic never ran"
+    for arguments, completed in context.alembic_runs:
+        output = completed.stdout + completed.stderr
+        assert completed.returncode == 0, (
+            f"alembic {arguments}: exit {completed.returncode}\n{output}"
+        )
+    assert head_revision() in context.alembic_runs[-1][1].stdout, context.alembic_runs[-1]
+    assert current_revision(context.database_url, schema=context.schema) == head_revision()
+
+
+@then('each alembic run failed saying "{reason}"')
+def then_alembic_refused(context: Context, reason: str) -> None:
+    assert context.alembic_runs, "alembic never ran"
     for arguments, completed in context.alembic_runs:
         output = completed.stdout + completed.stderr
         report = f"alembic {arguments}: exit {completed.returncode}\n{output}"
-        if on_postgresql(context):
-            assert completed.returncode == 0, report
-        else:
-            assert completed.returncode != 0 and f"FAILED: {SCHEMA_REFUSAL}" in output, report
-    if on_postgresql(context):
-        assert head_revision() in context.alembic_runs[-1][1].stdout, context.alembic_runs[-1]
-        assert current_revision(context.database_url, schema=context.schema) == head_revision()
+        assert completed.returncode != 0 and f"FAILED: {reason}" in output, report
 
 
 @then('each refused it with DatabaseConfigurationError saying "{reason}"')
 def then_each_refused(context: Context, reason: str) -> None:
+    assert context.entry_errors, "no entry point was tried"
     for label, message in context.entry_errors.items():
         assert reason in message, f"{label}: {message}"
 

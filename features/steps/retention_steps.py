@@ -9,9 +9,9 @@ from typing import Any
 
 from behave import given, then, when
 from behave.runner import Context
+from library_error import capture_library_error
 from sqlalchemy import event, func, select
 
-from cleveragents import domain
 from cleveragents.application.services import PersistentSessionService
 from cleveragents.infrastructure.database import SessionMessageModel, SessionModel
 
@@ -92,11 +92,7 @@ def when_try_purge(context: Context, limit: str) -> None:
         "a naive datetime": datetime(2026, 1, 1),
         "the number 30": 30,
     }[limit]
-    context.error = None
-    try:
-        context.service.purge_sessions(value)
-    except domain.SessionPersistenceError as error:
-        context.error = error
+    capture_library_error(context, lambda: context.service.purge_sessions(value))
 
 
 @then("{count:d} sessions were purged")

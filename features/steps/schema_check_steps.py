@@ -8,9 +8,9 @@ import uuid
 
 from behave import given, then, when
 from behave.runner import Context
+from library_error import capture_library_error
 from sqlalchemy import create_engine, text
 
-from cleveragents import domain
 from cleveragents.application.services import PersistentSessionService
 from cleveragents.infrastructure.database import VERSION_TABLE, head_revision, upgrade_database
 from cleveragents.infrastructure.database.schema_revision import REQUIRED_REVISION
@@ -39,11 +39,9 @@ def given_schema_state(context: Context, state: str) -> None:
 
 @when("I try to open a service on that file")
 def when_open_file(context: Context) -> None:
-    context.error = None
-    try:
-        PersistentSessionService.from_url(context.file_url).close()
-    except domain.SessionPersistenceError as error:
-        context.error = error
+    capture_library_error(
+        context, lambda: PersistentSessionService.from_url(context.file_url).close()
+    )
 
 
 @when("the file is upgraded and a service is opened on it")

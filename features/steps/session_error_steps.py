@@ -24,6 +24,7 @@ from typing import Any
 
 from behave import given, then, when
 from behave.runner import Context
+from library_error import capture_library_error, raised_error
 
 from cleveragents.application.services import PersistentSessionService
 from cleveragents.application.services.export_document import ImportLimits
@@ -72,21 +73,6 @@ def _evaluate(node: ast.expr) -> Any:  # noqa: PLR0911 - one return per accepted
     raise ValueError(f"unsupported value in feature text: {ast.unparse(node)}")
 
 
-def attempt(context: Context, call: Callable[[], Any]) -> Any:
-    """Run a call that may fail; keep its result, or any error, for the Then steps.
-
-    Every exception is kept (not only the library's), so a step expecting a library error
-    reports the stray exception by name instead of crashing the scenario.
-    """
-    context.error = None
-    context.result = None
-    try:
-        context.result = call()
-    except Exception as error:  # every kind: a stray one is reported by name
-        context.error = error
-    return context.result
-
-
 def locate(document: Any, path: str) -> tuple[Any, str | int]:
     """The container holding the last part of ``path``, and that part's key or index."""
     parts: list[str | int] = []
@@ -131,7 +117,7 @@ def importer(context: Context) -> PersistentSessionService:
 
 
 def try_import(context: Context, document: Any) -> None:
-    attempt(context, lambda: importer(context).import_session(document))
+    capture_library_error(context, lambda: importer(context).import_session(document))
 
 
 def limited_importer(context: Context, limits: ImportLimits) -> None:
@@ -202,17 +188,21 @@ SESSION_ID_CALLS: dict[str, Callable[[PersistentSessionService, Any], Any]] = {
 @when("I try to create a session with actor_name {value}")
 def when_try_create_actor(context: Context, value: str) -> None:
     context.value = python_value(value)
-    attempt(context, lambda: context.service.create(context.value))
+    capture_library_error(context, lambda: context.service.create(context.value))
 
 
 @when("I try to create a session with title {value}")
 def when_try_create_title(context: Context, value: str) -> None:
-    attempt(context, lambda: context.service.create("writer", title=python_value(value)))
+    capture_library_error(
+        context, lambda: context.service.create("writer", title=python_value(value))
+    )
 
 
 @when("I try to create a session with metadata {value}")
 def when_try_create_metadata(context: Context, value: str) -> None:
-    attempt(context, lambda: context.service.create("writer", metadata=python_value(value)))
+    capture_library_error(
+        context, lambda: context.service.create("writer", metadata=python_value(value))
+    )
 
 
 @when("I try to append a message with {field:w} {value}")
@@ -221,7 +211,7 @@ def when_try_append(context: Context, field: str, value: str) -> None:
     assert field in ("role", "content", "metadata", "token_count"), field
     arguments[field] = python_value(value)
     role, content = arguments.pop("role"), arguments.pop("content")
-    attempt(
+    capture_library_error(
         context,
         lambda: context.service.append_message(context.session.id, role, content, **arguments),
     )
@@ -231,28 +221,32 @@ def when_try_append(context: Context, field: str, value: str) -> None:
 def when_try_add_usage(context: Context, field: str, value: str) -> None:
     assert field in ("input_tokens", "output_tokens"), field
     arguments = {field: python_value(value)}
-    attempt(context, lambda: context.service.update_token_usage(context.session.id, **arguments))
+    capture_library_error(
+        context, lambda: context.service.update_token_usage(context.session.id, **arguments)
+    )
 
 
 @when("I try to list sessions with {field:w} {value}")
 def when_try_list(context: Context, field: str, value: str) -> None:
     assert field in ("limit", "offset", "actor_name"), field
     arguments = {field: python_value(value)}
-    attempt(context, lambda: context.service.list(**arguments))
+    capture_library_error(context, lambda: context.service.list(**arguments))
 
 
 @when("I try to read the messages with {field:w} {value}")
 def when_try_read_messages(context: Context, field: str, value: str) -> None:
     assert field in ("limit", "offset"), field
     arguments = {field: python_value(value)}
-    attempt(context, lambda: context.service.get_messages(context.session.id, **arguments))
+    capture_library_error(
+        context, lambda: context.service.get_messages(context.session.id, **arguments)
+    )
 
 
 @when("I try to {operation} session id {value}")
 def when_try_session_id(context: Context, operation: str, value: str) -> None:
     assert operation in SESSION_ID_CALLS, f"{operation!r} is none of {sorted(SESSION_ID_CALLS)}"
     session_id = python_value(value)
-    attempt(context, lambda: SESSION_ID_CALLS[operation](context.service, session_id))
+    capture_library_error(context, lambda: SESSION_ID_CALLS[operation](context.service, session_id))
 
 
 # --- When: document edits ---------------------------------------------------------------
@@ -408,7 +402,7 @@ def then_actor_length(context: Context, length: int) -> None:
 
 @then("the mismatch error gives the document's checksum and the hash of its payload")
 def then_mismatch_details(context: Context) -> None:
-    error = context.error
+    error = raised_error(context)
     expected, actual = context.document["checksum"], checksum_of(context.document)
     seen = (getattr(error, "expected", None), getattr(error, "actual", None))
     assert seen == (expected, actual), f"error reports {seen}, want {(expected, actual)}"
@@ -419,7 +413,8 @@ def then_mismatch_details(context: Context) -> None:
 def then_size_details(context: Context) -> None:
     size = len(json_text(context.document).encode("utf-8"))
     wanted = f"export document is {size} bytes; the limit is {size - 1}"
-    assert str(context.error) == wanted, f"message {str(context.error)!r}, want {wanted!r}"
+    message = str(raised_error(context))
+    assert message == wanted, f"message {message!r}, want {wanted!r}"
 
 
 @then("the import gives a new session with {count:d} messages")

@@ -9,6 +9,7 @@ from typing import Any
 
 from behave import given, then, when
 from behave.runner import Context
+from library_error import capture_library_error
 
 from cleveragents import domain
 
@@ -132,11 +133,7 @@ def when_misuse_cursor(context: Context, misuse: str) -> None:
     else:
         assert misuse == "an unknown order", misuse
         arguments["order_by"] = "title"
-    context.error = None
-    try:
-        context.service.list(**arguments)
-    except domain.SessionPersistenceError as error:
-        context.error = error
+    capture_library_error(context, lambda: context.service.list(**arguments))
 
 
 @then("the cursor pages hold {sizes} sessions and the last page has no next cursor")

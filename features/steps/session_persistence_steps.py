@@ -9,15 +9,14 @@ import hashlib
 import json
 import re
 from datetime import UTC, datetime
-from typing import Any
 
 from behave import given, then, when
 from behave.runner import Context
+from library_error import capture_library_error, raised_error
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import selectinload
 
-from cleveragents import domain
 from cleveragents.domain import Session, SessionMessage
 from cleveragents.infrastructure.database import SessionMessageModel, SessionModel
 
@@ -35,16 +34,6 @@ def quoted(text: str) -> list[str]:
 
 def numbers(text: str) -> list[int]:
     return [int(value) for value in re.findall(r"\d+", text)]
-
-
-def capture(context: Context, call: Any) -> Any:
-    """Run a call that may fail; keep the result or the error for the Then steps."""
-    context.error = None
-    try:
-        return call()
-    except domain.SessionPersistenceError as error:
-        context.error = error
-        return None
 
 
 def fill_session(context: Context, actor: str, count: int) -> Session:
@@ -175,7 +164,9 @@ def when_append_table(context: Context) -> None:
 @when('I append a "{role}" message "{content}" to session "{session_id}"')
 def when_append_unknown(context: Context, role: str, content: str, session_id: str) -> None:
     context.fingerprint = context.database_fingerprint()
-    capture(context, lambda: context.service.append_message(session_id, role, content))
+    capture_library_error(
+        context, lambda: context.service.append_message(session_id, role, content)
+    )
 
 
 @when(
@@ -232,7 +223,7 @@ def when_import_twice(context: Context) -> None:
 @when('I add token usage {i:d} in, {o:d} out to session "{session_id}"')
 def when_add_usage_unknown(context: Context, i: int, o: int, session_id: str) -> None:
     context.fingerprint = context.database_fingerprint()
-    capture(
+    capture_library_error(
         context,
         lambda: context.service.update_token_usage(session_id, input_tokens=i, output_tokens=o),
     )
@@ -242,7 +233,7 @@ def when_add_usage_unknown(context: Context, i: int, o: int, session_id: str) ->
 def when_try_add_usage(context: Context, i: int, o: int) -> None:
     context.fingerprint = context.database_fingerprint()
     session_id = context.session.id
-    capture(
+    capture_library_error(
         context,
         lambda: context.service.update_token_usage(session_id, input_tokens=i, output_tokens=o),
     )
@@ -446,8 +437,7 @@ def then_message_fields(context: Context, tokens: int) -> None:
 
 @then('the call fails with {error_name} mentioning "{text}"')
 def then_fails(context: Context, error_name: str, text: str) -> None:
-    error = context.error
-    assert error is not None, "the call did not fail"
+    error = raised_error(context)
     assert type(error).__name__ == error_name, f"{type(error).__name__}: {error}"
     assert text in str(error), f"message {str(error)!r} lacks {text!r}"
 

@@ -4,21 +4,10 @@ from __future__ import annotations
 
 import io
 import json
-from typing import Any
 
 from behave import given, then, when
 from behave.runner import Context
-
-from cleveragents import domain
-
-
-def attempt(context: Context, call: Any) -> Any:
-    context.error = None
-    try:
-        return call()
-    except domain.SessionPersistenceError as error:
-        context.error = error
-        return None
+from library_error import capture_library_error
 
 
 def new_file(mode: str) -> io.IOBase:
@@ -92,7 +81,7 @@ def when_import_stream_key(context: Context, key: str) -> None:
 @when('I try to import that file as a stream with key "{key}"')
 def when_try_import_key(context: Context, key: str) -> None:
     context.fingerprint = context.database_fingerprint()
-    attempt(
+    capture_library_error(
         context,
         lambda: context.service.import_session_from_file(reopen(context), signing_key=key.encode()),
     )
@@ -100,12 +89,16 @@ def when_try_import_key(context: Context, key: str) -> None:
 
 @when("I try to import that file as a stream")
 def when_try_import(context: Context) -> None:
-    attempt(context, lambda: context.service.import_session_from_file(reopen(context)))
+    capture_library_error(
+        context, lambda: context.service.import_session_from_file(reopen(context))
+    )
 
 
 @when("I try to import that file as a stream with the limited importer")
 def when_try_import_limited(context: Context) -> None:
-    attempt(context, lambda: context.importer.import_session_from_file(reopen(context)))
+    capture_library_error(
+        context, lambda: context.importer.import_session_from_file(reopen(context))
+    )
 
 
 @when("I import the dict document the usual way")
@@ -161,7 +154,7 @@ def when_damage(context: Context, fault: str) -> None:
 @when('I try to export the session "{session_id}" to a binary file')
 def when_export_unknown(context: Context, session_id: str) -> None:
     context.stream_file = io.BytesIO()
-    attempt(
+    capture_library_error(
         context, lambda: context.service.export_session_to_file(session_id, context.stream_file)
     )
 

@@ -8,8 +8,7 @@ from typing import Any
 
 from behave import given, then, when
 from behave.runner import Context
-
-from cleveragents import domain
+from library_error import capture_library_error
 
 HEADER_KEYS = ("format", "schema_version", "exported_at", "session")
 
@@ -43,14 +42,6 @@ class TextTrickle:
 class NoneReader:
     def read(self, size: int = -1) -> None:
         return None
-
-
-def attempt(context: Context, call: Any) -> None:
-    context.error = None
-    try:
-        call()
-    except domain.SessionPersistenceError as error:
-        context.error = error
 
 
 def header_text(document: dict[str, Any]) -> str:
@@ -101,18 +92,22 @@ def hostile_text(context: Context, case: str) -> str:
 @when("I try to stream-import a file holding {case}")
 def when_stream_import_hostile(context: Context, case: str) -> None:
     data = hostile_text(context, case).encode("utf-8")
-    attempt(context, lambda: context.service.import_session_from_file(io.BytesIO(data)))
+    capture_library_error(
+        context, lambda: context.service.import_session_from_file(io.BytesIO(data))
+    )
 
 
 @when("I try to stream-import from a reader whose read() returns None")
 def when_none_reader(context: Context) -> None:
-    attempt(context, lambda: context.service.import_session_from_file(NoneReader()))
+    capture_library_error(context, lambda: context.service.import_session_from_file(NoneReader()))
 
 
 @when("I try to stream-import the document with the limited importer")
 def when_limited_stream(context: Context) -> None:
     data = json.dumps(context.document, ensure_ascii=False).encode("utf-8")
-    attempt(context, lambda: context.importer.import_session_from_file(io.BytesIO(data)))
+    capture_library_error(
+        context, lambda: context.importer.import_session_from_file(io.BytesIO(data))
+    )
 
 
 @when("I try to stream-import the document with its messages first with the limited importer")
@@ -120,7 +115,9 @@ def when_limited_messages_first(context: Context) -> None:
     document = {"messages": context.document["messages"]}
     document.update({k: v for k, v in context.document.items() if k != "messages"})
     data = json.dumps(document).encode("utf-8")
-    attempt(context, lambda: context.importer.import_session_from_file(io.BytesIO(data)))
+    capture_library_error(
+        context, lambda: context.importer.import_session_from_file(io.BytesIO(data))
+    )
 
 
 @when("I stream-import the document {delivery}")

@@ -6,8 +6,8 @@ import logging
 
 from behave import given, then, when
 from behave.runner import Context
+from library_error import capture_library_error, raised_error
 
-from cleveragents import domain
 from cleveragents.infrastructure.database import Database, RetryPolicy, upgrade_database
 
 
@@ -24,24 +24,20 @@ class RecordingHandler(logging.Handler):
 
 @when('I upgrade the database at "{url}"')
 def when_upgrade_unreachable(context: Context, url: str) -> None:
-    context.error = None
-    try:
-        upgrade_database(url)
-    except domain.SessionPersistenceError as error:
-        context.error = error
+    capture_library_error(context, lambda: upgrade_database(url))
 
 
 @then('the upgrade fails with {error_name} mentioning "{text}"')
 def then_upgrade_fails(context: Context, error_name: str, text: str) -> None:
-    error = context.error
-    assert error is not None, "the upgrade did not fail"
+    error = raised_error(context)
     assert type(error).__name__ == error_name, f"{type(error).__name__}: {error}"
     assert text in str(error), f"message {str(error)!r} lacks {text!r}"
 
 
 @then('the error text does not contain "{secret}"')
 def then_no_secret(context: Context, secret: str) -> None:
-    shown = f"{context.error!s} {context.error!r} {context.error.__cause__!s}"
+    error = raised_error(context)
+    shown = f"{error!s} {error!r} {error.__cause__!s}"
     assert secret not in shown, shown
 
 
@@ -59,11 +55,9 @@ def given_unreachable_database(context: Context, url: str, attempts: int) -> Non
 
 @when("a service is opened on the unreachable database")
 def when_unreachable_open(context: Context) -> None:
-    context.error = None
-    try:
-        context.open_service(context.unreachable).create("nobody-home")
-    except domain.SessionPersistenceError as error:
-        context.error = error
+    capture_library_error(
+        context, lambda: context.open_service(context.unreachable).create("nobody-home")
+    )
 
 
 @then("{count:d} retries were logged without the password")

@@ -1,0 +1,20 @@
+@conformance
+Feature: What the service returns cannot be changed in place
+  Sessions, messages, token usage and statistics are values: a caller that keeps one cannot
+  alter it by mistake and so believe it changed what is stored. Changing stored data goes
+  through the service.
+
+  Scenario Outline: Assigning to a field of a returned <entity> is refused and the database does not change
+    Given a session for actor "planner" with 2 messages and token usage 10 in, 5 out
+    When I assign <value> to the field <field> of the returned <entity>
+    Then the assignment is refused as a change to a frozen value
+    And the database is unchanged
+
+    Examples:
+      | entity           | field         | value     |
+      | session          | title         | "renamed" |
+      | session          | input_tokens  | 99        |
+      | message          | content       | "edited"  |
+      | token usage      | output_tokens | 99        |
+      | actor statistics | session_count | 99        |
+      | new message      | content       | "edited"  |
