@@ -98,7 +98,7 @@ def when_export_for_record(context: Context) -> None:
 @when("I try to pop the last message for the record")
 def when_pop_for_record(context: Context) -> None:
     context.fingerprint = context.database_fingerprint()
-    try_read(context, lambda: context.service.pop_last_message(context.session.id))
+    capture_library_error(context, lambda: context.service.pop_last_message(context.session.id))
 
 
 @when("I try to stream the session to a file for the record")
