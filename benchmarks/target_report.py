@@ -1,4 +1,5 @@
-"""Print the performance targets table from one ASV run of ``targets_bench``.
+"""Print the performance targets table from one ASV run of ``targets_bench`` and
+``async_bench``.
 
     python benchmarks/target_report.py                  # newest result file under .asv/results
     python benchmarks/target_report.py --results .asv/results/<machine>/<run>.json
@@ -62,8 +63,8 @@ class Run:
                 key = tuple(ast.literal_eval(item) for item in combination)
                 self._values[(name, key)] = value
 
-    def value(self, benchmark: str, *params: Any) -> float | None:
-        found = self._values.get((f"{MODULE}.{benchmark}", tuple(params)))
+    def value(self, benchmark: str, *params: Any, module: str = MODULE) -> float | None:
+        found = self._values.get((f"{module}.{benchmark}", tuple(params)))
         if found is None or (isinstance(found, float) and math.isnan(found)):
             return None
         return float(found)
@@ -180,6 +181,7 @@ def rows_for(run: Run, backend: str) -> list[tuple[str, str, str, str, str]]:
         run.value(imported, RAW),
         3.0,
     )
+    facade_rows(run, backend, ratio_row, rows)
     for label, benchmark, floor in (
         ("export to a file, peak memory", "ExportToFile.peakmem_export_to_file", "ExportToFile"),
         (
@@ -198,6 +200,42 @@ def rows_for(run: Run, backend: str) -> list[tuple[str, str, str, str, str]]:
         floor_text = "n/a" if base is None else f"{base / MIB:.1f} MiB (floor)"
         rows.append((label, f"{peak / MIB:.1f} MiB", floor_text, above, verdict))
     return rows
+
+
+ASYNC_MODULE = "async_bench"
+
+
+def facade_rows(
+    run: Run,
+    backend: str,
+    ratio_row: Any,
+    rows: list[tuple[str, str, str, str, str]],
+) -> None:
+    """The async service against the synchronous one, from ``async_bench`` in the same run."""
+    for workload, benchmark in (
+        (f"async append vs sync append ({backend})", "FacadeAppend.time_append_message"),
+        ("async latest 50 of 1,000 vs sync", "FacadeLatestMessages.time_latest_messages"),
+    ):
+        ratio_row(
+            workload,
+            run.value(benchmark, "async", module=ASYNC_MODULE),
+            run.value(benchmark, "sync", module=ASYNC_MODULE),
+            1.2,
+        )
+    if backend != "postgresql":
+        return
+    conversations = "ConcurrentConversations.time_conversations"
+    together = run.value(conversations, "async, 32 conversations at once", module=ASYNC_MODULE)
+    alone = run.value(conversations, "sync, one conversation after another", module=ASYNC_MODULE)
+    workload = "32 async conversations at once vs one sync loop (appends/s)"
+    if together is None or alone is None or together <= 0:
+        rows.append((workload, duration_text(together), duration_text(alone), "n/a", "MISSING"))
+        return
+    speedup = alone / together
+    verdict = "met (≥ 3x)" if speedup >= 3 else "MISSED (< 3x)"
+    rows.append(
+        (workload, duration_text(together), duration_text(alone), f"{speedup:.2f}x", verdict)
+    )
 
 
 def _two(values: list[Any]) -> tuple[Any, Any]:

@@ -65,6 +65,18 @@ Feature: Every backend stores and reports the same way
     And I add token usage 4 in, 6 out
     Then the session has 3 messages
     And the session has 4 input tokens, 6 output tokens and 10 total tokens
+    When I pop the last message of that session
+    Then the popped message is sequence 2 with content "third"
+    And the session holds sequences 0 to 1 with message_count 2
+
+  Scenario: Without RETURNING popping an empty or unknown session still answers right
+    Given the run's database is used as if it had no UPDATE ... RETURNING
+    And a session for actor "portable"
+    When I try to pop the last message of that session
+    Then the call returned nothing
+    When I try to pop the last message of session "01ARZ3NDEKTSV4RRFFQ69G5FAV"
+    Then the call fails with SessionNotFoundError mentioning "01ARZ3NDEKTSV4RRFFQ69G5FAV"
+    And the database is unchanged
 
   Scenario: Without RETURNING an optimistic append still detects the other writer
     Given the run's database is used as if it had no UPDATE ... RETURNING

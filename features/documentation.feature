@@ -26,6 +26,7 @@ Feature: The README's and the documentation site's examples work as written
       | docs/getting-started.md              |
       | docs/concepts.md                     |
       | docs/guides/reading-history.md       |
+      | docs/guides/asyncio.md               |
       | docs/guides/bring-your-own-engine.md |
       | docs/guides/migrations.md            |
       | docs/guides/postgresql-mariadb.md    |

@@ -25,6 +25,9 @@ Feature: Damaged data is reported, never skipped
     Then the read fails with SessionIntegrityError mentioning "counts 7 messages but 3 are stored"
     When I try to stream the session to a file for the record
     Then the read fails with SessionIntegrityError mentioning "counts 7 messages but 3 are stored"
+    When I try to pop the last message for the record
+    Then the read fails with SessionIntegrityError mentioning "counts 7 messages but has none at sequence 6"
+    And the database is unchanged
 
   Scenario: A counter lower than the rows is reported too
     Given a session for actor "damaged" with 3 messages

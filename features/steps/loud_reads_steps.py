@@ -103,6 +103,12 @@ def when_export_for_record(context: Context) -> None:
     try_read(context, lambda: context.service.export_session(context.session.id))
 
 
+@when("I try to pop the last message for the record")
+def when_pop_for_record(context: Context) -> None:
+    context.fingerprint = context.database_fingerprint()
+    try_read(context, lambda: context.service.pop_last_message(context.session.id))
+
+
 @when("I try to stream the session to a file for the record")
 def when_stream_for_record(context: Context) -> None:
     try_read(

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import functools
 from collections.abc import Callable, Coroutine
-from typing import Any, Concatenate, ParamSpec, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, Self, TypeVar
 
 from cleveragents.application.services.blocking_calls import BlockingCallRunner
 from cleveragents.application.services.export_document import ImportLimits
@@ -17,8 +17,6 @@ from cleveragents.domain.async_session_service import AsyncSessionService
 from cleveragents.domain.errors import DatabaseUnavailableError
 from cleveragents.infrastructure.database import (
     AsyncDatabaseAccess,
-    AsyncEngine,
-    AsyncSessionFactory,
     Engine,
     RetryPolicy,
     SessionFactory,
@@ -26,6 +24,9 @@ from cleveragents.infrastructure.database import (
     async_access_for_sessionmaker,
     async_access_for_url,
 )
+
+if TYPE_CHECKING:
+    from cleveragents.infrastructure.database import AsyncEngine, AsyncSessionFactory
 
 P = ParamSpec("P")
 R = TypeVar("R")

@@ -1,9 +1,8 @@
 """SQLAlchemy models, repositories and schema migrations for session persistence."""
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlalchemy.orm import sessionmaker
 
 from cleveragents.infrastructure.database.async_access import (
@@ -41,15 +40,19 @@ from cleveragents.infrastructure.database.schema_migrations import (
 
 # The caller-side types the application layer names without importing SQLAlchemy itself.
 SessionFactory = sessionmaker[Any]
-AsyncSessionFactory = async_sessionmaker[Any]
+if TYPE_CHECKING:
+    # Named in annotations only: SQLAlchemy's asyncio layer needs greenlet, which only the
+    # postgresql extra installs.
+    from sqlalchemy.ext.asyncio import AsyncEngine as AsyncEngine
+    from sqlalchemy.ext.asyncio import async_sessionmaker
+
+    AsyncSessionFactory = async_sessionmaker[Any]
 
 __all__ = [
     "DATABASE_SCHEMA_VARIABLE",
     "DATABASE_URL_VARIABLE",
     "VERSION_TABLE",
     "AsyncDatabaseAccess",
-    "AsyncEngine",
-    "AsyncSessionFactory",
     "Database",
     "Engine",
     "ResourceModel",

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from importlib.util import find_spec
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeGuard
 
 from sqlalchemy import Engine, exc
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import sessionmaker
 
 from cleveragents.domain.errors import DatabaseConfigurationError
@@ -27,6 +26,11 @@ from cleveragents.infrastructure.database.engine import (
 )
 from cleveragents.infrastructure.database.retry import RetryPolicy
 from cleveragents.infrastructure.database.worker_thread_runner import WorkerThreadRunner
+
+if TYPE_CHECKING:
+    # SQLAlchemy's asyncio layer needs greenlet, which only the postgresql extra installs:
+    # it is imported where an asyncio engine is really built or handed over.
+    from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 # Drivers whose asyncio mode ships with the library's extras.
 _ASYNC_DRIVERS = {("postgresql", "psycopg")}
@@ -58,6 +62,8 @@ def async_access_for_url(
             lambda: Database.from_url(url, retry_policy=retry_policy, schema=schema),
             WorkerThreadRunner(),
         )
+    from sqlalchemy.ext.asyncio import create_async_engine
+
     check_schema_option(schema, parsed.get_backend_name())
     engine = create_async_engine(
         parsed, hide_parameters=True, execution_options=schema_options(schema)
@@ -84,7 +90,7 @@ def async_access_for_engine(
             lambda: Database.from_engine(engine, retry_policy=retry_policy, schema=schema),
             WorkerThreadRunner(),
         )
-    if not isinstance(engine, AsyncEngine):
+    if not _is_async_engine(engine):
         raise DatabaseConfigurationError(
             f"expected a SQLAlchemy Engine or AsyncEngine, got {type(engine).__name__}"
         )
@@ -111,9 +117,19 @@ def async_access_for_sessionmaker(
 ) -> AsyncDatabaseAccess:
     """The engine a caller's ``sessionmaker`` or ``async_sessionmaker`` is bound to."""
     bind = factory.kw.get("bind")
-    if not isinstance(bind, Engine | AsyncEngine):
-        raise DatabaseConfigurationError(
-            "the sessionmaker is not bound to an engine: create it with sessionmaker(engine) "
-            "or async_sessionmaker(async_engine)"
-        )
-    return async_access_for_engine(bind, retry_policy=retry_policy, schema=schema)
+    if isinstance(bind, Engine) or _is_async_engine(bind):
+        return async_access_for_engine(bind, retry_policy=retry_policy, schema=schema)
+    raise DatabaseConfigurationError(
+        "the sessionmaker is not bound to an engine: create it with sessionmaker(engine) "
+        "or async_sessionmaker(async_engine)"
+    )
+
+
+def _is_async_engine(candidate: object) -> TypeGuard[AsyncEngine]:
+    """Whether ``candidate`` is an ``AsyncEngine`` (never where greenlet is missing: nobody
+    can have built one there)."""
+    if find_spec("greenlet") is None:
+        return False
+    from sqlalchemy.ext.asyncio import AsyncEngine
+
+    return isinstance(candidate, AsyncEngine)

@@ -27,7 +27,15 @@ class WorkerThreadRunner:
         )
 
     async def run(self, call: Callable[[], R], /) -> R:
-        return await asyncio.get_running_loop().run_in_executor(self._executor, call)
+        try:
+            running = asyncio.get_running_loop().run_in_executor(self._executor, call)
+        except RuntimeError:
+            # The interpreter is exiting (an atexit handler closing the service): the worker
+            # threads are gone, and the loop has nothing else left to serve.
+            return call()
+        return await running
 
     async def aclose(self) -> None:
-        await asyncio.get_running_loop().run_in_executor(None, self._executor.shutdown)
+        # Every call has finished by now (the service waits for them), so the idle threads
+        # just end; nothing to wait for on the loop.
+        self._executor.shutdown(wait=False)
