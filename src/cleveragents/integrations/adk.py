@@ -8,10 +8,9 @@ ADK app is the session's actor), each event is one message holding the event's J
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any
 
 from google.adk.errors import StaleSessionError
 from google.adk.errors.already_exists_error import AlreadyExistsError
@@ -25,7 +24,10 @@ from pydantic import ValidationError
 from pydantic_core import to_jsonable_python
 from typing_extensions import override
 
-from cleveragents.application.services.scoped_state_service import ScopedStateService
+from cleveragents.application.services import (
+    AsyncScopedStateService,
+    RetryPolicy,
+)
 from cleveragents.domain.errors import (
     SequenceConflictError,
     SessionAlreadyExistsError,
@@ -34,12 +36,8 @@ from cleveragents.domain.errors import (
 )
 from cleveragents.domain.scoped_state import ScopedState, UserSession
 from cleveragents.domain.session import NewMessage, SessionMessage
-from cleveragents.infrastructure.database import Database, RetryPolicy
-from cleveragents.infrastructure.database.worker_thread_runner import WorkerThreadRunner
 
 __all__ = ["CleverAgentsSessionService"]
-
-R = TypeVar("R")
 
 # Roles are short labels; an event whose author does not fit is stored under this one.
 _FALLBACK_ROLE = "event"
@@ -49,9 +47,10 @@ _MAX_ROLE_LENGTH = 64
 class CleverAgentsSessionService(BaseSessionService):
     """A ``google.adk.sessions.BaseSessionService`` on SQLite, PostgreSQL or MariaDB.
 
-    Every call is one transaction of this library, run off the event loop the way
-    :class:`AsyncPersistentSessionService` runs its calls: on the library's worker threads,
-    each as a shielded task, so cancelling the caller never interrupts a write. Events keep
+    Every call is one transaction of this library, run by :class:`AsyncScopedStateService`
+    the way :class:`AsyncPersistentSessionService` runs its calls (psycopg's asyncio mode on
+    PostgreSQL, worker threads on SQLite and MariaDB), each as a task of its own, so
+    cancelling the caller never interrupts a write. Events keep
     the order they were appended in (the session's sequence, never the clock), and a session
     object that another writer has overtaken is refused with ADK's stale-session error,
     decided by that sequence. The database must have been upgraded first
@@ -68,21 +67,13 @@ class CleverAgentsSessionService(BaseSessionService):
     ) -> None:
         """A store on ``url`` (default: ``CLEVERAGENTS_DATABASE_URL`` or the embedded SQLite
         file), opened at the first call."""
-        self._database = Database.from_url(url, retry_policy=retry_policy, schema=schema)
-        self._runner = WorkerThreadRunner()
-        self._opened: ScopedStateService | None = None
+        self._sessions = AsyncScopedStateService.from_url(
+            url, retry_policy=retry_policy, schema=schema
+        )
 
     async def close(self) -> None:
-        """Release the pooled connections and the worker threads."""
-        await self._runner.aclose()
-        self._database.dispose()
-
-    async def _call(self, call: Callable[[ScopedStateService], R]) -> R:
-        """Run one call to its end on a worker thread, even when its awaiter is cancelled."""
-        if self._opened is None:
-            self._opened = await self._runner.run(lambda: ScopedStateService(self._database))
-        sessions = self._opened
-        return await asyncio.shield(asyncio.ensure_future(self._runner.run(lambda: call(sessions))))
+        """Wait for the calls still running, then release the pooled connections."""
+        await self._sessions.aclose()
 
     @override
     async def create_session(
@@ -100,13 +91,11 @@ class CleverAgentsSessionService(BaseSessionService):
             AlreadyExistsError: a session already has ``session_id``.
         """
         try:
-            created = await self._call(
-                lambda sessions: sessions.create(
-                    app_name,
-                    user_id=user_id,
-                    session_id=session_id,
-                    state=_split_state(state or {}),
-                )
+            created = await self._sessions.create(
+                app_name,
+                user_id=user_id,
+                session_id=session_id,
+                state=_split_state(state or {}),
             )
         except SessionAlreadyExistsError as error:
             raise AlreadyExistsError(f"Session with id {session_id} already exists.") from error
@@ -128,7 +117,7 @@ class CleverAgentsSessionService(BaseSessionService):
             last = config.num_recent_events
             if config.after_timestamp is not None:
                 since = datetime.fromtimestamp(config.after_timestamp, UTC)
-        found = await self._call(lambda sessions: sessions.get(session_id, last=last, since=since))
+        found = await self._sessions.get(session_id, last=last, since=since)
         if found is None or (found.session.actor_name, found.user_id) != (app_name, user_id):
             return None
         return _adk_session(found)
@@ -139,18 +128,16 @@ class CleverAgentsSessionService(BaseSessionService):
     ) -> ListSessionsResponse:
         """The app's sessions (one user's, when given) with merged state and no events,
         least recently updated first."""
-        found = await self._call(lambda sessions: sessions.list(app_name, user_id=user_id))
+        found = await self._sessions.list(app_name, user_id=user_id)
         return ListSessionsResponse(sessions=[_adk_session(each) for each in found])
 
     @override
     async def delete_session(self, *, app_name: str, user_id: str, session_id: str) -> None:
-        await self._call(
-            lambda sessions: sessions.delete(session_id, actor_name=app_name, user_id=user_id)
-        )
+        await self._sessions.delete(session_id, actor_name=app_name, user_id=user_id)
 
     @override
     async def get_user_state(self, *, app_name: str, user_id: str) -> dict[str, Any]:
-        return await self._call(lambda sessions: sessions.user_state(app_name, user_id))
+        return await self._sessions.user_state(app_name, user_id)
 
     @override
     async def append_event(self, session: Session, event: Event) -> Event:
@@ -170,16 +157,14 @@ class CleverAgentsSessionService(BaseSessionService):
         message_draft = _event_message(event)
         delta = _split_state(event.actions.state_delta if event.actions else {})
         try:
-            message = await self._call(
-                lambda sessions: sessions.append(
-                    session.id,
-                    message_draft,
-                    actor_name=session.app_name,
-                    user_id=session.user_id,
-                    delta=delta,
-                    expected_sequence=int(marker) if marker is not None else None,
-                    created_at=datetime.fromtimestamp(event.timestamp, UTC),
-                )
+            message = await self._sessions.append(
+                session.id,
+                message_draft,
+                actor_name=session.app_name,
+                user_id=session.user_id,
+                delta=delta,
+                expected_sequence=int(marker) if marker is not None else None,
+                created_at=datetime.fromtimestamp(event.timestamp, UTC),
             )
         except SequenceConflictError as error:
             raise StaleSessionError(

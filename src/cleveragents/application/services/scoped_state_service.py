@@ -32,8 +32,13 @@ class ScopedStateService:
     """
 
     def __init__(self, database: Database) -> None:
+        self._database = database
         self._repository = ScopedStateRepository(database)
         database.check_schema()
+
+    def close(self) -> None:
+        """Release the pooled connections (an engine handed over by its owner stays open)."""
+        self._database.dispose()
 
     def create(
         self,
