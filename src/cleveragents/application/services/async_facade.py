@@ -87,16 +87,13 @@ class AsyncFacade(Generic[S]):
         return await asyncio.shield(self._start(lambda: call(service)))
 
 
-F = TypeVar("F", bound=AsyncFacade[Any])
-
-
 def forwarded(
-    method: Callable[Concatenate[Any, P], R],
-) -> Callable[Concatenate[F, P], Coroutine[Any, Any, R]]:
+    method: Callable[Concatenate[S, P], R],
+) -> Callable[Concatenate[AsyncFacade[S], P], Coroutine[Any, Any, R]]:
     """The coroutine that runs ``method`` of the synchronous service: one implementation of
     every rule, whichever facade the caller uses."""
 
-    async def forward(self: F, /, *args: P.args, **kwargs: P.kwargs) -> R:
+    async def forward(self: AsyncFacade[S], /, *args: P.args, **kwargs: P.kwargs) -> R:
         return await self._call(lambda service: method(service, *args, **kwargs))
 
     functools.update_wrapper(forward, method)  # the signature, as inspect and help() show it
