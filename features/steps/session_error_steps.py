@@ -26,7 +26,7 @@ from behave import given, then, when
 from behave.runner import Context
 
 from cleveragents.application.services import PersistentSessionService
-from cleveragents.application.services.export_document import ImportLimits
+from cleveragents.application.services.export_document import ImportLimits, in_mib
 from cleveragents.domain import Session, SessionMessage
 
 PLACEHOLDER = "\u2063placeholder\u2063"
@@ -418,7 +418,7 @@ def then_mismatch_details(context: Context) -> None:
 @then("the error gives the document's UTF-8 size and a limit one byte below it")
 def then_size_details(context: Context) -> None:
     size = len(json_text(context.document).encode("utf-8"))
-    wanted = f"export document is {size} bytes; the limit is {size - 1}"
+    wanted = f"export document is {size} bytes ({in_mib(size)}); the limit is {in_mib(size - 1)}"
     assert str(context.error) == wanted, f"message {str(context.error)!r}, want {wanted!r}"
 
 
