@@ -48,5 +48,5 @@ Feature: A database that is not there is reported at once, and never created by 
     Examples:
       | failure                                 | text                |
       | a host name that has no address         | database unavailable |
-      | a database the run's server does not have | does not exist    |
+      | a database the run's server does not have | cleveragents_no_such_database |
       | a user the run's server does not know   | database unavailable |

@@ -27,7 +27,7 @@ from behave.runner import Context
 from library_error import capture_library_error, raised_error
 
 from cleveragents.application.services import PersistentSessionService
-from cleveragents.application.services.export_document import ImportLimits
+from cleveragents.application.services.export_document import ImportLimits, in_mib
 from cleveragents.domain import Session, SessionMessage
 
 PLACEHOLDER = "\u2063placeholder\u2063"
@@ -412,7 +412,7 @@ def then_mismatch_details(context: Context) -> None:
 @then("the error gives the document's UTF-8 size and a limit one byte below it")
 def then_size_details(context: Context) -> None:
     size = len(json_text(context.document).encode("utf-8"))
-    wanted = f"export document is {size} bytes; the limit is {size - 1}"
+    wanted = f"export document is {size} bytes ({in_mib(size)}); the limit is {in_mib(size - 1)}"
     message = str(raised_error(context))
     assert message == wanted, f"message {message!r}, want {wanted!r}"
 
