@@ -34,7 +34,7 @@ Feature: A database URL that cannot be used says which part is wrong
     Then that service uses the library's driver for the backend and lists sessions
 
   Scenario: The command line reports a URL with a bad port as bad input, without a traceback
-    When the operator runs "--database-url postgresql+psycopg://agent:s3cret-pw@127.0.0.1:notaport/x sessions list" as a separate process
+    When the operator runs "--database-url postgresql+psycopg://agent:s3cret-pw@127.0.0.1:notaport/x sessions list"
     Then the CLI exits with code 2
     And the CLI error is one line mentioning "its port is not a number"
     And neither CLI output nor error contains "s3cret-pw"

@@ -35,6 +35,7 @@ Feature: The README's and the documentation site's examples work as written
       | docs/integrations/openai-agents.md   |
       | docs/integrations/langchain.md       |
       | docs/integrations/adk.md             |
+      | docs/testing.md                      |
       | docs/reference/domain.md             |
       | docs/reference/services.md           |
       | docs/reference/database.md           |
