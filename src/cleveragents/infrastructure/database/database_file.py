@@ -8,21 +8,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sqlalchemy import exc
-from sqlalchemy.engine import make_url
+from cleveragents.infrastructure.database.database_url import parse_database_url
 
 
 def missing_sqlite_file(url: str) -> Path | None:
     """The path of the SQLite file ``url`` names, when that file does not exist.
 
     ``None`` for every other URL: other backends, in-memory databases, ``uri=true`` URLs
-    (whose file name SQLite parses itself), existing files, and URLs too broken to parse
-    (opening them reports that instead).
+    (whose file name SQLite parses itself) and existing files. A URL that cannot be used
+    raises :class:`DatabaseConfigurationError` naming the part that is wrong.
     """
-    try:
-        parsed = make_url(url)
-    except exc.ArgumentError:
-        return None
+    parsed = parse_database_url(url)
     database = parsed.database or ""
     if (
         parsed.get_backend_name() != "sqlite"
