@@ -11,13 +11,12 @@ implementations of the contract.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import os
 import shutil
 import tempfile
 import threading
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from typing import Any
 
 from behave.model import Scenario
@@ -31,6 +30,7 @@ from cleveragents.application.services import (
 )
 from cleveragents.infrastructure.database import VERSION_TABLE, Database, upgrade_database
 from cleveragents.infrastructure.database.worker_thread_runner import WorkerThreadRunner
+from cleveragents.integrations.event_loop_thread import EventLoopThread
 
 TEST_DATABASE_URL_VARIABLE = "CLEVERAGENTS_TEST_DATABASE_URL"
 TEST_FACADE_VARIABLE = "CLEVERAGENTS_TEST_FACADE"
@@ -43,25 +43,6 @@ LIBRARY_TABLES = (
     "user_state",
     "resource_registry",
 )
-
-
-class EventLoopThread:
-    """An event loop running on a thread of its own, for synchronous code to submit to."""
-
-    def __init__(self) -> None:
-        self.loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(
-            target=self.loop.run_forever, name="behave-event-loop", daemon=True
-        )
-        self._thread.start()
-
-    def run(self, coroutine: Coroutine[Any, Any, Any]) -> Any:
-        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result()
-
-    def stop(self) -> None:
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self._thread.join()
-        self.loop.close()
 
 
 class SynchronousDriver:
@@ -130,14 +111,12 @@ def before_all(context: Context) -> None:
     context.facade = os.environ.get(TEST_FACADE_VARIABLE, "sync")
     if context.facade not in ("sync", "async"):
         raise ValueError(f"{TEST_FACADE_VARIABLE} must be sync or async, not {context.facade!r}")
-    context.event_loop = EventLoopThread() if context.facade == "async" else None
+    context.event_loop = EventLoopThread("behave-event-loop") if context.facade == "async" else None
     context.open_service = lambda database=None: open_service(context, database)
     context.run_together = run_together
 
 
 def after_all(context: Context) -> None:
-    if context.event_loop is not None:
-        context.event_loop.stop()
     context.inspection_engine.dispose()
     shutil.rmtree(context.work_directory, ignore_errors=True)
 
