@@ -3,6 +3,9 @@
 Keywords turn the suite's words into calls on the public ``PersistentSessionService`` API,
 never SQL, so the suite exercises exactly what an agent runtime would use. The database is
 built the way an operator builds it: ``alembic upgrade head`` run as a command.
+
+The module keeps the name the session persistence specification gives it, which the suite
+imports by; it is the suite's keyword library, not a grab bag of helpers.
 """
 
 from __future__ import annotations

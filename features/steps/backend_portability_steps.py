@@ -16,7 +16,7 @@ from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.engine import Dialect
 
 from cleveragents.infrastructure.database.column_types import UTCDateTime
-from cleveragents.infrastructure.database.database_errors import is_transient, translate
+from cleveragents.infrastructure.database.error_translation import is_transient, translate
 
 DIALECTS: dict[str, Dialect] = {
     "sqlite": sqlite_dialect.dialect(),

@@ -46,7 +46,7 @@ class CliSettings:
         Only ``db upgrade`` may create a database; every other command would otherwise
         leave an empty file (and its directory) behind a mistyped path.
         """
-        from cleveragents.infrastructure.database.database_file import missing_sqlite_file
+        from cleveragents.infrastructure.database.sqlite_file import missing_sqlite_file
 
         url = self.resolved_url
         missing = missing_sqlite_file(url)

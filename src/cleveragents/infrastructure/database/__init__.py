@@ -11,7 +11,6 @@ from cleveragents.infrastructure.database.async_access import (
     async_access_for_sessionmaker,
     async_access_for_url,
 )
-from cleveragents.infrastructure.database.database import Database
 from cleveragents.infrastructure.database.engine import (
     DATABASE_SCHEMA_VARIABLE,
     DATABASE_URL_VARIABLE,
@@ -38,6 +37,7 @@ from cleveragents.infrastructure.database.schema_migrations import (
     schema_differences,
     upgrade_database,
 )
+from cleveragents.infrastructure.database.transactions import Database
 
 # The caller-side types the application layer names without importing SQLAlchemy itself.
 SessionFactory = sessionmaker[Any]

@@ -16,7 +16,6 @@ from cleveragents.infrastructure.database.async_driver_runner import (
     AsyncDriverRunner,
     pause_on_loop,
 )
-from cleveragents.infrastructure.database.database import Database
 from cleveragents.infrastructure.database.engine import (
     check_schema_option,
     default_database_url,
@@ -25,6 +24,7 @@ from cleveragents.infrastructure.database.engine import (
     schema_options,
 )
 from cleveragents.infrastructure.database.retry import RetryPolicy
+from cleveragents.infrastructure.database.transactions import Database
 from cleveragents.infrastructure.database.worker_thread_runner import WorkerThreadRunner
 
 if TYPE_CHECKING:

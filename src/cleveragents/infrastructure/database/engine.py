@@ -12,7 +12,7 @@ from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from cleveragents.domain.errors import DatabaseConfigurationError
-from cleveragents.infrastructure.database.database_url import parse_database_url, usable_dialect
+from cleveragents.infrastructure.database.url_parsing import parse_database_url, usable_dialect
 
 DATABASE_URL_VARIABLE = "CLEVERAGENTS_DATABASE_URL"
 # Read by the command-line tools (``cleveragents``, ``alembic``); code passes ``schema=``.

@@ -12,7 +12,7 @@ from typing import Concatenate, ParamSpec, Protocol, TypeVar
 
 from sqlalchemy import exc
 
-from cleveragents.infrastructure.database.database_errors import describe, is_transient, translate
+from cleveragents.infrastructure.database.error_translation import describe, is_transient, translate
 
 logger = logging.getLogger("cleveragents.database")
 

@@ -16,12 +16,12 @@ from sqlalchemy import Connection, Engine, MetaData, exc
 from sqlalchemy.engine import URL
 
 from cleveragents.infrastructure.database.base import Base
-from cleveragents.infrastructure.database.database_errors import translate
 from cleveragents.infrastructure.database.engine import (
     check_schema_option,
     create_database_engine,
     url_backend,
 )
+from cleveragents.infrastructure.database.error_translation import translate
 from cleveragents.infrastructure.database.schema_revision import (
     VERSION_TABLE,
     require_current_schema,

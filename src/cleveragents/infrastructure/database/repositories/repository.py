@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from cleveragents.infrastructure.database.database import Database
 from cleveragents.infrastructure.database.retry import RetryPolicy
+from cleveragents.infrastructure.database.transactions import Database
 
 
 class Repository:

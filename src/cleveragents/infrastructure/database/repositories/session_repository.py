@@ -33,10 +33,6 @@ from cleveragents.domain.errors import (
     SessionNotFoundError,
 )
 from cleveragents.domain.session import ActorStatistics, Session, SessionMessage, SessionOrder
-from cleveragents.infrastructure.database.database_errors import (
-    is_duplicate_key,
-    translated_errors,
-)
 from cleveragents.infrastructure.database.entity_mapping import (
     MESSAGE_COLUMNS,
     SESSION_COLUMNS,
@@ -45,6 +41,10 @@ from cleveragents.infrastructure.database.entity_mapping import (
     messages_from_result,
     session_row,
     sessions_from_result,
+)
+from cleveragents.infrastructure.database.error_translation import (
+    is_duplicate_key,
+    translated_errors,
 )
 from cleveragents.infrastructure.database.repositories.commit_outcome import stamped_session
 from cleveragents.infrastructure.database.repositories.repository import Repository

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from cleveragents.infrastructure.database.database_url import parse_database_url
+from cleveragents.infrastructure.database.url_parsing import parse_database_url
 
 
 def missing_sqlite_file(url: str) -> Path | None:
