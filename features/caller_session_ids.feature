@@ -19,6 +19,13 @@ Feature: Sessions stored under the caller's own ids
       | "x"                                       |
       | 128 times "z"                             |
 
+  Scenario: A session under the longest id a caller may choose exports and imports
+    Given a session for actor "framework" created with the id 128 times "z" and 3 messages
+    When I export the session and import the document as JSON text
+    Then the imported session has a new id and the same actor, title, metadata and tokens
+    And the imported messages have new ids and the same sequences, roles, contents, metadata, token counts and timestamps
+    And the original session is unchanged
+
   Scenario: Ids that differ only by trailing spaces or case are different sessions
     When I create sessions for actor "framework" with the ids "thread" and "thread "
     And I create sessions for actor "cased" with the ids "Thread" and "THREAD"

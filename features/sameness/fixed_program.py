@@ -10,8 +10,7 @@ import io
 from datetime import timedelta
 from typing import Any
 
-from cleveragents.application.services import input_rules
-from cleveragents.domain import SessionService
+from cleveragents.domain import SessionService, limits
 from sameness import inputs
 from sameness.differential import Differential
 from sameness.machine import ORDERS, SIGNING_KEY, follow_listing
@@ -38,7 +37,7 @@ def run_fixed_program(differential: Differential) -> None:
 def create_and_list(differential: Differential) -> list[str]:
     """Sessions of every awkward actor name (and twins of one microsecond), then listings."""
     same = differential.same
-    names = inputs.AWKWARD_TEXT + inputs.at_limits(input_rules.MAX_ACTOR_NAME_LENGTH)
+    names = inputs.AWKWARD_TEXT + inputs.at_limits(limits.MAX_ACTOR_NAME_LENGTH)
     created = [
         same(f"create({name!r})", lambda s, n=name: s.create(n, title=n, metadata={n: n}))
         for name in names
@@ -67,7 +66,7 @@ def create_and_list(differential: Differential) -> list[str]:
 def write_and_read(differential: Differential, target: str) -> None:
     """Messages with every awkward role, content, metadata and count; every window."""
     same = differential.same
-    for role in inputs.AWKWARD_TEXT + inputs.at_limits(input_rules.MAX_ROLE_LENGTH):
+    for role in inputs.AWKWARD_TEXT + inputs.at_limits(limits.MAX_ROLE_LENGTH):
         same(f"append role {role!r}", lambda s, r=role: s.append_message(target, r, "hi"))
     for content in [*inputs.AWKWARD_TEXT, inputs.EMOJI * 20_000]:
         same(
@@ -113,7 +112,7 @@ def write_and_read(differential: Differential, target: str) -> None:
 def write_at_row_limit(differential: Differential, target: str) -> None:
     """A message at the row limit in characters that all need escaping on MariaDB, and one
     byte past it, on a session that is not exported, to spare the run their weight."""
-    row_limit = input_rules.MAX_ROW_TEXT_BYTES - len("{}")
+    row_limit = limits.MAX_ROW_TEXT_BYTES - len("{}")
     for content in ["\n" * row_limit, "x" * (row_limit + 1)]:
         differential.same(
             f"append {len(content)} characters",

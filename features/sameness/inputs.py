@@ -12,7 +12,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from cleveragents.application.services import input_rules
+from cleveragents.domain import limits
 
 NFC_E_ACUTE = "\u00e9"
 NFD_E_ACUTE = "e\u0301"
@@ -80,15 +80,15 @@ def awkward_text(limit: int) -> st.SearchStrategy[str]:
 
 
 def actor_names() -> st.SearchStrategy[str]:
-    return awkward_text(input_rules.MAX_ACTOR_NAME_LENGTH)
+    return awkward_text(limits.MAX_ACTOR_NAME_LENGTH)
 
 
 def roles() -> st.SearchStrategy[str]:
-    return awkward_text(input_rules.MAX_ROLE_LENGTH)
+    return awkward_text(limits.MAX_ROLE_LENGTH)
 
 
 def titles() -> st.SearchStrategy[str | None]:
-    return st.none() | awkward_text(input_rules.MAX_TITLE_LENGTH)
+    return st.none() | awkward_text(limits.MAX_TITLE_LENGTH)
 
 
 def contents() -> st.SearchStrategy[str]:

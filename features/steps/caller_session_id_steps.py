@@ -40,6 +40,7 @@ def given_session_with_id(context: Context, actor: str, session_id: str, count: 
     context.session = context.service.create(actor, session_id=id_value(session_id))
     for index in range(count):
         context.service.append_message(context.session.id, "user", f"message {index}")
+    context.session = context.service.get(context.session.id)
     context.fingerprint = context.database_fingerprint()
 
 

@@ -28,6 +28,7 @@ from cleveragents.application.services import (
     AsyncScopedStateService,
     RetryPolicy,
 )
+from cleveragents.domain import limits
 from cleveragents.domain.errors import (
     SequenceConflictError,
     SessionAlreadyExistsError,
@@ -41,7 +42,6 @@ __all__ = ["CleverAgentsSessionService"]
 
 # Roles are short labels; an event whose author does not fit is stored under this one.
 _FALLBACK_ROLE = "event"
-_MAX_ROLE_LENGTH = 64
 
 
 class CleverAgentsSessionService(BaseSessionService):
@@ -220,7 +220,7 @@ def _adk_session(found: UserSession) -> Session:
 
 def _event_message(event: Event) -> NewMessage:
     author = event.author or ""
-    role = author if author.strip() and len(author) <= _MAX_ROLE_LENGTH else _FALLBACK_ROLE
+    role = author if author.strip() and len(author) <= limits.MAX_ROLE_LENGTH else _FALLBACK_ROLE
     return NewMessage(
         role=role,
         content=event.model_dump_json(exclude_none=True, by_alias=True),

@@ -21,12 +21,13 @@ except ImportError as error:  # pragma: no cover - the test environments have th
     ) from error
 
 from cleveragents.application.services import AsyncPersistentSessionService
-from cleveragents.application.services.input_rules import MAX_ROLE_LENGTH, check_new_session_id
+from cleveragents.application.services.input_rules import check_new_session_id
 from cleveragents.domain import (
     AsyncSessionService,
     InvalidSessionDataError,
     NewMessage,
     SessionMessage,
+    limits,
 )
 from cleveragents.integrations.conversation import Conversation
 
@@ -60,7 +61,7 @@ def _role_of(item: dict[str, Any]) -> str:
             isinstance(value, str)
             and value.strip()
             and value.isprintable()
-            and len(value) <= MAX_ROLE_LENGTH
+            and len(value) <= limits.MAX_ROLE_LENGTH
         ):
             return value
     return _ROLELESS

@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from typing import Any, NoReturn
 
 from cleveragents.application.services import input_rules
+from cleveragents.domain import limits
 from cleveragents.domain.errors import (
     ChecksumMismatchError,
     ExportDocumentTooLargeError,
@@ -333,7 +334,12 @@ def read_session(raw: object, session_id: str, *, message_count: int | None) -> 
     the document holds, or ``None`` when they are still to be read (the caller then checks
     the declared count at the end)."""
     fields = _check_keys("session", raw, _SESSION_KEYS)
-    _field(input_rules.check_text, "session.id", fields["id"], max_length=64)
+    _field(
+        input_rules.check_text,
+        "session.id",
+        fields["id"],
+        max_length=limits.MAX_NEW_SESSION_ID_LENGTH,
+    )
     declared_count = _field(
         input_rules.check_count, "session.message_count", fields["message_count"]
     )
@@ -345,13 +351,13 @@ def read_session(raw: object, session_id: str, *, message_count: int | None) -> 
             input_rules.check_text,
             "session.actor_name",
             fields["actor_name"],
-            max_length=input_rules.MAX_ACTOR_NAME_LENGTH,
+            max_length=limits.MAX_ACTOR_NAME_LENGTH,
         ),
         title=_field(
             input_rules.check_optional_text,
             "session.title",
             fields["title"],
-            max_length=input_rules.MAX_TITLE_LENGTH,
+            max_length=limits.MAX_TITLE_LENGTH,
         ),
         metadata=_field(input_rules.check_metadata, "session.metadata", fields["metadata"]),
         message_count=declared_count,
@@ -380,7 +386,12 @@ def check_message_count(declared: int, actual: int) -> None:
 def read_message(raw: object, index: int, session_id: str, message_id: str) -> SessionMessage:
     where = f"messages[{index}]"
     fields = _check_keys(where, raw, _MESSAGE_KEYS)
-    _field(input_rules.check_text, f"{where}.id", fields["id"], max_length=64)
+    _field(
+        input_rules.check_text,
+        f"{where}.id",
+        fields["id"],
+        max_length=limits.MAX_DOCUMENT_MESSAGE_ID_LENGTH,
+    )
     sequence = _field(input_rules.check_count, f"{where}.sequence", fields["sequence"])
     if sequence != index:
         invalid_field(
@@ -396,13 +407,13 @@ def read_message(raw: object, index: int, session_id: str, message_id: str) -> S
             input_rules.check_text,
             f"{where}.role",
             fields["role"],
-            max_length=input_rules.MAX_ROLE_LENGTH,
+            max_length=limits.MAX_ROLE_LENGTH,
         ),
         content=_field(
             input_rules.check_text,
             f"{where}.content",
             fields["content"],
-            max_length=input_rules.MAX_CONTENT_LENGTH,
+            max_length=limits.MAX_CONTENT_LENGTH,
             allow_blank=True,
         ),
         metadata=_read_message_metadata(f"{where}.metadata", fields["metadata"]),
@@ -410,7 +421,7 @@ def read_message(raw: object, index: int, session_id: str, message_id: str) -> S
             input_rules.check_optional_count,
             f"{where}.token_count",
             fields["token_count"],
-            maximum=input_rules.MAX_TOKEN_COUNT,
+            maximum=limits.MAX_TOKEN_COUNT,
         ),
         created_at=_read_timestamp(f"{where}.created_at", fields["created_at"]),
     )

@@ -1,8 +1,10 @@
 """Checks on caller input, run before anything is written.
 
 Every rule raises :class:`InvalidSessionDataError` with a message naming the argument and
-the problem. Text must be storable identically on every backend, so NUL characters and lone
-surrogates (which some drivers or encodings cannot carry) are refused everywhere.
+the problem. The limits are the domain's (:mod:`cleveragents.domain.limits`), which the
+table models size their columns from. Text must be storable identically on every backend,
+so NUL characters and lone surrogates (which some drivers or encodings cannot carry) are
+refused everywhere.
 """
 
 from __future__ import annotations
@@ -13,25 +15,9 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any, get_args
 
+from cleveragents.domain import limits
 from cleveragents.domain.errors import InvalidSessionDataError
 from cleveragents.domain.session import NewMessage, SessionOrder
-
-MAX_SESSION_ID_LENGTH = 255
-MAX_NEW_SESSION_ID_LENGTH = 128
-MAX_ACTOR_NAME_LENGTH = 255
-MAX_TITLE_LENGTH = 1024
-MAX_ROLE_LENGTH = 64
-MAX_CONTENT_LENGTH = 16 * 1024 * 1024
-MAX_TOKEN_VALUE = 2**63 - 1
-MAX_TOKEN_COUNT = 2**31 - 1
-MAX_SEQUENCE = 2**31 - 1
-# One row's text (content or title, as UTF-8, plus its metadata as the JSON the database
-# receives) that every backend stores: MariaDB's default max_allowed_packet (16 MiB) bounds a
-# statement and a row, and the driver sends quotes, backslashes and newlines as two bytes.
-MAX_ROW_TEXT_BYTES = 8 * 1024 * 1024 - 64 * 1024
-# More rows than any table holds: a larger page size (sys.maxsize for "all of them") means
-# the same, and leaves room for the extra row a listing fetches inside BIGINT everywhere.
-MAX_PAGE_ROWS = 2**62
 
 
 def check_text(name: str, value: object, *, max_length: int, allow_blank: bool = False) -> str:
@@ -91,17 +77,18 @@ def check_row_size(name: str, text: str | None, metadata: dict[str, Any]) -> Non
     except (TypeError, ValueError, RecursionError):
         return
     text = text or ""
-    if len(text) * 4 + metadata_size <= MAX_ROW_TEXT_BYTES:
+    if len(text) * 4 + metadata_size <= limits.MAX_ROW_TEXT_BYTES:
         return  # within the limit whatever the characters, without encoding the text
     size = metadata_size + len(text.encode("utf-8"))
-    if size > MAX_ROW_TEXT_BYTES:
+    if size > limits.MAX_ROW_TEXT_BYTES:
         raise InvalidSessionDataError(
-            f"{name} and metadata take {size} bytes; the limit is {MAX_ROW_TEXT_BYTES} bytes "
+            f"{name} and metadata take {size} bytes; the limit is "
+            f"{limits.MAX_ROW_TEXT_BYTES} bytes "
             "(UTF-8 text plus metadata JSON), the most every backend stores in one row"
         )
 
 
-def check_count(name: str, value: object, *, maximum: int = MAX_TOKEN_VALUE) -> int:
+def check_count(name: str, value: object, *, maximum: int = limits.MAX_TOKEN_VALUE) -> int:
     """A non-negative integer (``bool`` is refused: ``True`` is not a count)."""
     if isinstance(value, bool) or not isinstance(value, int):
         raise InvalidSessionDataError(f"{name} must be an integer, got {type(value).__name__}")
@@ -125,7 +112,9 @@ def check_limit(value: object, *, minimum: int) -> int:
 
 def check_session_id(value: object) -> str:
     """Any storable string; ids that no session can have simply match nothing."""
-    return check_text("session_id", value, max_length=MAX_SESSION_ID_LENGTH, allow_blank=True)
+    return check_text(
+        "session_id", value, max_length=limits.MAX_SESSION_ID_LENGTH, allow_blank=True
+    )
 
 
 # C0 controls, DEL and C1 controls: invisible in logs and listings, and NUL is unstorable.
@@ -135,7 +124,7 @@ _CONTROL_CHARACTER = re.compile("[\x00-\x1f\x7f-\x9f]")
 def check_new_session_id(value: object) -> str:
     """A caller-chosen id for a new session: 1 to 128 characters, no control characters."""
     session_id = check_text(
-        "session_id", value, max_length=MAX_NEW_SESSION_ID_LENGTH, allow_blank=True
+        "session_id", value, max_length=limits.MAX_NEW_SESSION_ID_LENGTH, allow_blank=True
     )
     if not session_id:
         raise InvalidSessionDataError("session_id must not be empty")
@@ -152,7 +141,7 @@ def check_last(value: object, *, limit: int | None, offset: int) -> int | None:
     """The size of a latest-N window, which picks its own range: no limit or offset with it."""
     if value is None:
         return None
-    last = check_count("last", value, maximum=MAX_SEQUENCE)
+    last = check_count("last", value, maximum=limits.MAX_SEQUENCE)
     if last < 1:
         raise InvalidSessionDataError(f"last must be at least 1, got {last}")
     if limit is not None or offset:
@@ -224,13 +213,13 @@ def check_new_message(index: int, item: object) -> NewMessage:
             f"{where} must be a NewMessage or a mapping, got {type(item).__name__}"
         )
     checked = NewMessage(
-        role=check_text(f"{where}.role", role, max_length=MAX_ROLE_LENGTH),
+        role=check_text(f"{where}.role", role, max_length=limits.MAX_ROLE_LENGTH),
         content=check_text(
-            f"{where}.content", content, max_length=MAX_CONTENT_LENGTH, allow_blank=True
+            f"{where}.content", content, max_length=limits.MAX_CONTENT_LENGTH, allow_blank=True
         ),
         metadata=check_metadata(f"{where}.metadata", metadata),
         token_count=check_optional_count(
-            f"{where}.token_count", token_count, maximum=MAX_TOKEN_COUNT
+            f"{where}.token_count", token_count, maximum=limits.MAX_TOKEN_COUNT
         ),
     )
     check_row_size(f"{where}.content", checked.content, checked.metadata or {})

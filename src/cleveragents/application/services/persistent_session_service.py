@@ -20,6 +20,7 @@ from cleveragents.application.services.export_stream import (
 )
 from cleveragents.application.services.identifiers import new_id, new_ids
 from cleveragents.application.services.session_cursor import decode_cursor, encode_cursor
+from cleveragents.domain import limits
 from cleveragents.domain.errors import (
     InvalidSessionDataError,
     SequenceConflictError,
@@ -168,10 +169,10 @@ class PersistentSessionService(SessionService):
         session = Session(
             id=new_id() if session_id is None else input_rules.check_new_session_id(session_id),
             actor_name=input_rules.check_text(
-                "actor_name", actor_name, max_length=input_rules.MAX_ACTOR_NAME_LENGTH
+                "actor_name", actor_name, max_length=limits.MAX_ACTOR_NAME_LENGTH
             ),
             title=input_rules.check_optional_text(
-                "title", title, max_length=input_rules.MAX_TITLE_LENGTH
+                "title", title, max_length=limits.MAX_TITLE_LENGTH
             ),
             metadata=input_rules.check_metadata("metadata", metadata),
             created_at=now,
@@ -192,10 +193,10 @@ class PersistentSessionService(SessionService):
         order_by: SessionOrder = "created_at",
         cursor: str | None = None,
     ) -> SessionPage:
-        limit = min(input_rules.check_limit(limit, minimum=1), input_rules.MAX_PAGE_ROWS)
+        limit = min(input_rules.check_limit(limit, minimum=1), limits.MAX_PAGE_ROWS)
         offset = input_rules.check_count("offset", offset)
         actor_name = input_rules.check_optional_text(
-            "actor_name", actor_name, max_length=input_rules.MAX_ACTOR_NAME_LENGTH
+            "actor_name", actor_name, max_length=limits.MAX_ACTOR_NAME_LENGTH
         )
         order_by = input_rules.check_order(order_by)
         after = (
@@ -227,13 +228,13 @@ class PersistentSessionService(SessionService):
     ) -> SessionMessage:
         session_id = input_rules.check_session_id(session_id)
         draft = NewMessage(
-            role=input_rules.check_text("role", role, max_length=input_rules.MAX_ROLE_LENGTH),
+            role=input_rules.check_text("role", role, max_length=limits.MAX_ROLE_LENGTH),
             content=input_rules.check_text(
-                "content", content, max_length=input_rules.MAX_CONTENT_LENGTH, allow_blank=True
+                "content", content, max_length=limits.MAX_CONTENT_LENGTH, allow_blank=True
             ),
             metadata=input_rules.check_metadata("metadata", metadata),
             token_count=input_rules.check_optional_count(
-                "token_count", token_count, maximum=input_rules.MAX_TOKEN_COUNT
+                "token_count", token_count, maximum=limits.MAX_TOKEN_COUNT
             ),
         )
         input_rules.check_row_size("content", draft.content, draft.metadata or {})
@@ -243,7 +244,7 @@ class PersistentSessionService(SessionService):
             message_ids=[new_id()],
             created_at=_now(),
             expected_sequence=input_rules.check_optional_count(
-                "expected_sequence", expected_sequence, maximum=input_rules.MAX_SEQUENCE
+                "expected_sequence", expected_sequence, maximum=limits.MAX_SEQUENCE
             ),
         )
         return message
@@ -257,7 +258,7 @@ class PersistentSessionService(SessionService):
     ) -> builtins.list[SessionMessage]:
         session_id = input_rules.check_session_id(session_id)
         expected_sequence = input_rules.check_optional_count(
-            "expected_sequence", expected_sequence, maximum=input_rules.MAX_SEQUENCE
+            "expected_sequence", expected_sequence, maximum=limits.MAX_SEQUENCE
         )
         if isinstance(messages, str | bytes | Mapping) or not isinstance(messages, Iterable):
             raise InvalidSessionDataError(
@@ -305,10 +306,10 @@ class PersistentSessionService(SessionService):
         limit = None if limit is None else input_rules.check_limit(limit, minimum=0)
         offset = input_rules.check_count("offset", offset)
         after_sequence = input_rules.check_optional_count(
-            "after_sequence", after_sequence, maximum=input_rules.MAX_SEQUENCE
+            "after_sequence", after_sequence, maximum=limits.MAX_SEQUENCE
         )
         before_sequence = input_rules.check_optional_count(
-            "before_sequence", before_sequence, maximum=input_rules.MAX_SEQUENCE
+            "before_sequence", before_sequence, maximum=limits.MAX_SEQUENCE
         )
         last = input_rules.check_last(last, limit=limit, offset=offset)
         if (limit, offset, after_sequence, before_sequence, last) == (None, 0, None, None, None):
@@ -391,7 +392,7 @@ class PersistentSessionService(SessionService):
     ) -> int:
         cutoff = input_rules.check_cutoff("older_than", older_than, now=_now())
         actor_name = input_rules.check_optional_text(
-            "actor_name", actor_name, max_length=input_rules.MAX_ACTOR_NAME_LENGTH
+            "actor_name", actor_name, max_length=limits.MAX_ACTOR_NAME_LENGTH
         )
         if dry_run:
             return self._sessions.count_inactive(before=cutoff, actor_name=actor_name)

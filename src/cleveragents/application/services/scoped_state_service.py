@@ -15,13 +15,11 @@ from typing import Any
 
 from cleveragents.application.services import input_rules
 from cleveragents.application.services.identifiers import new_id
+from cleveragents.domain import limits
 from cleveragents.domain.errors import InvalidSessionDataError
 from cleveragents.domain.scoped_state import ScopedState, UserSession
 from cleveragents.domain.session import NewMessage, Session, SessionMessage
 from cleveragents.infrastructure.database import Database, ScopedStateRepository
-
-MAX_USER_ID_LENGTH = 255
-MAX_STATE_NAME_LENGTH = 255
 
 
 class ScopedStateService:
@@ -104,7 +102,7 @@ class ScopedStateService:
             created_at=created_at or datetime.now(UTC),
             delta=check_state(delta or ScopedState()),
             expected_sequence=input_rules.check_optional_count(
-                "expected_sequence", expected_sequence, maximum=input_rules.MAX_SEQUENCE
+                "expected_sequence", expected_sequence, maximum=limits.MAX_SEQUENCE
             ),
         )
 
@@ -120,7 +118,7 @@ class ScopedStateService:
             raise InvalidSessionDataError("since must be a timezone-aware datetime")
         return self._repository.load(
             input_rules.check_session_id(session_id),
-            last=input_rules.check_optional_count("last", last, maximum=input_rules.MAX_SEQUENCE),
+            last=input_rules.check_optional_count("last", last, maximum=limits.MAX_SEQUENCE),
             since=since,
         )
 
@@ -161,7 +159,7 @@ def _check_scope(scope: str, values: Mapping[str, Any]) -> dict[str, Any]:
         )
     for name, value in values.items():
         input_rules.check_text(
-            f"{scope} state key", name, max_length=MAX_STATE_NAME_LENGTH, allow_blank=True
+            f"{scope} state key", name, max_length=limits.MAX_STATE_NAME_LENGTH, allow_blank=True
         )
         try:
             json.dumps(value, allow_nan=False)
@@ -173,10 +171,8 @@ def _check_scope(scope: str, values: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _check_actor(actor_name: object) -> str:
-    return input_rules.check_text(
-        "actor_name", actor_name, max_length=input_rules.MAX_ACTOR_NAME_LENGTH
-    )
+    return input_rules.check_text("actor_name", actor_name, max_length=limits.MAX_ACTOR_NAME_LENGTH)
 
 
 def _check_user(user_id: object) -> str:
-    return input_rules.check_text("user_id", user_id, max_length=MAX_USER_ID_LENGTH)
+    return input_rules.check_text("user_id", user_id, max_length=limits.MAX_USER_ID_LENGTH)

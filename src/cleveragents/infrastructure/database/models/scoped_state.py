@@ -11,15 +11,10 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Index
 from sqlalchemy.orm import Mapped, mapped_column
 
+from cleveragents.domain import limits
 from cleveragents.infrastructure.database.base import MYSQL_TABLE_OPTIONS, Base
 from cleveragents.infrastructure.database.column_types import ExactString
-from cleveragents.infrastructure.database.models.session import (
-    ACTOR_NAME_LENGTH,
-    SESSION_ID_LENGTH,
-)
-
-USER_ID_LENGTH = 255
-STATE_NAME_LENGTH = 255
+from cleveragents.infrastructure.database.models.session import SESSION_ID_LENGTH
 
 
 class SessionUserModel(Base):
@@ -36,7 +31,7 @@ class SessionUserModel(Base):
         ForeignKey("sessions.id", ondelete="CASCADE"),
         primary_key=True,
     )
-    user_id: Mapped[str] = mapped_column(ExactString(USER_ID_LENGTH))
+    user_id: Mapped[str] = mapped_column(ExactString(limits.MAX_USER_ID_LENGTH))
 
 
 class ActorStateModel(Base):
@@ -45,8 +40,10 @@ class ActorStateModel(Base):
     __tablename__ = "actor_state"
     __table_args__ = (MYSQL_TABLE_OPTIONS,)
 
-    actor_name: Mapped[str] = mapped_column(ExactString(ACTOR_NAME_LENGTH), primary_key=True)
-    name: Mapped[str] = mapped_column(ExactString(STATE_NAME_LENGTH), primary_key=True)
+    actor_name: Mapped[str] = mapped_column(
+        ExactString(limits.MAX_ACTOR_NAME_LENGTH), primary_key=True
+    )
+    name: Mapped[str] = mapped_column(ExactString(limits.MAX_STATE_NAME_LENGTH), primary_key=True)
     value: Mapped[Any] = mapped_column(JSON, nullable=False)
 
 
@@ -56,9 +53,11 @@ class UserStateModel(Base):
     __tablename__ = "user_state"
     __table_args__ = (MYSQL_TABLE_OPTIONS,)
 
-    actor_name: Mapped[str] = mapped_column(ExactString(ACTOR_NAME_LENGTH), primary_key=True)
-    user_id: Mapped[str] = mapped_column(ExactString(USER_ID_LENGTH), primary_key=True)
-    name: Mapped[str] = mapped_column(ExactString(STATE_NAME_LENGTH), primary_key=True)
+    actor_name: Mapped[str] = mapped_column(
+        ExactString(limits.MAX_ACTOR_NAME_LENGTH), primary_key=True
+    )
+    user_id: Mapped[str] = mapped_column(ExactString(limits.MAX_USER_ID_LENGTH), primary_key=True)
+    name: Mapped[str] = mapped_column(ExactString(limits.MAX_STATE_NAME_LENGTH), primary_key=True)
     value: Mapped[Any] = mapped_column(JSON, nullable=False)
 
 
@@ -73,5 +72,5 @@ class SessionStateModel(Base):
         ForeignKey("sessions.id", ondelete="CASCADE"),
         primary_key=True,
     )
-    name: Mapped[str] = mapped_column(ExactString(STATE_NAME_LENGTH), primary_key=True)
+    name: Mapped[str] = mapped_column(ExactString(limits.MAX_STATE_NAME_LENGTH), primary_key=True)
     value: Mapped[Any] = mapped_column(JSON, nullable=False)

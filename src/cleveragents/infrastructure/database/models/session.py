@@ -8,16 +8,16 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import JSON, BigInteger, CheckConstraint, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from cleveragents.domain import limits
 from cleveragents.infrastructure.database.base import MYSQL_TABLE_OPTIONS, Base
 from cleveragents.infrastructure.database.column_types import ExactString, UTCDateTime
 
 if TYPE_CHECKING:
     from cleveragents.infrastructure.database.models.session_message import SessionMessageModel
 
-# Room for a caller's own id, not only the library's 26-character ULIDs.
-SESSION_ID_LENGTH = 128
-ACTOR_NAME_LENGTH = 255
-TITLE_LENGTH = 1024
+# Column lengths are the domain's limits; see ``domain.limits`` for why the migrations
+# repeat them as literals.
+SESSION_ID_LENGTH = limits.MAX_NEW_SESSION_ID_LENGTH
 
 
 class SessionModel(Base):
@@ -42,8 +42,8 @@ class SessionModel(Base):
     )
 
     id: Mapped[str] = mapped_column(ExactString(SESSION_ID_LENGTH), primary_key=True)
-    actor_name: Mapped[str] = mapped_column(ExactString(ACTOR_NAME_LENGTH))
-    title: Mapped[str | None] = mapped_column(String(TITLE_LENGTH))
+    actor_name: Mapped[str] = mapped_column(ExactString(limits.MAX_ACTOR_NAME_LENGTH))
+    title: Mapped[str | None] = mapped_column(String(limits.MAX_TITLE_LENGTH))
     metadata_: Mapped[dict[str, Any]] = mapped_column("metadata", JSON)
     message_count: Mapped[int] = mapped_column(Integer, server_default="0")
     input_tokens: Mapped[int] = mapped_column(BigInteger, server_default="0")

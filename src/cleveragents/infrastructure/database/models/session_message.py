@@ -8,16 +8,13 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Integer
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from cleveragents.domain import limits
 from cleveragents.infrastructure.database.base import MYSQL_TABLE_OPTIONS, Base
 from cleveragents.infrastructure.database.column_types import LONG_TEXT, ExactString, UTCDateTime
 from cleveragents.infrastructure.database.models.session import SESSION_ID_LENGTH
 
 if TYPE_CHECKING:
     from cleveragents.infrastructure.database.models.session import SessionModel
-
-# Message ids are always the library's ULIDs.
-MESSAGE_ID_LENGTH = 26
-ROLE_LENGTH = 64
 
 
 class SessionMessageModel(Base):
@@ -31,12 +28,12 @@ class SessionMessageModel(Base):
         MYSQL_TABLE_OPTIONS,
     )
 
-    id: Mapped[str] = mapped_column(ExactString(MESSAGE_ID_LENGTH), primary_key=True)
+    id: Mapped[str] = mapped_column(ExactString(limits.MESSAGE_ID_LENGTH), primary_key=True)
     session_id: Mapped[str] = mapped_column(
         ExactString(SESSION_ID_LENGTH), ForeignKey("sessions.id", ondelete="CASCADE")
     )
     sequence: Mapped[int] = mapped_column(Integer)
-    role: Mapped[str] = mapped_column(ExactString(ROLE_LENGTH))
+    role: Mapped[str] = mapped_column(ExactString(limits.MAX_ROLE_LENGTH))
     content: Mapped[str] = mapped_column(LONG_TEXT)
     metadata_: Mapped[dict[str, Any]] = mapped_column("metadata", JSON)
     token_count: Mapped[int | None] = mapped_column(Integer)

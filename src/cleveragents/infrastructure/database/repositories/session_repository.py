@@ -27,6 +27,7 @@ from sqlalchemy import (
     update,
 )
 
+from cleveragents.domain import limits
 from cleveragents.domain.errors import (
     InvalidSessionDataError,
     SessionAlreadyExistsError,
@@ -97,7 +98,7 @@ _DELETE_SESSION = delete(sessions).where(sessions.c.id == bindparam("session_id"
 STREAM_BATCH_SIZE = 1000
 # Bounding the old totals keeps the sums inside BIGINT; SQLite would otherwise turn an
 # overflowing sum into a float without complaint.
-MAX_TOKEN_TOTAL = 2**63 - 1
+MAX_TOKEN_TOTAL = limits.MAX_TOKEN_VALUE
 _ADD_TOKEN_USAGE_NO_RETURNING = (
     update(sessions)
     .where(
