@@ -27,20 +27,21 @@ from sqlalchemy.engine import make_url
 from ulid import ULID
 
 from cleveragents.domain import Session, SessionMessage
+from cleveragents.domain.stored_fields import MESSAGE_FIELDS, SESSION_FIELDS, builder_from_values
 
 # Rows per executemany when loading fixtures from a generator: memory stays flat.
 FIXTURE_CHUNK = 1000
 SQLITE_BUSY_TIMEOUT_MS = 5000
 
-_MESSAGE_COLUMNS = "id, session_id, sequence, role, content, metadata, token_count, created_at"
-_SESSION_COLUMNS = (
-    "id, actor_name, title, metadata, message_count, input_tokens, output_tokens, "
-    "created_at, updated_at"
-)
+_MESSAGE_COLUMNS = ", ".join(MESSAGE_FIELDS)
+_SESSION_COLUMNS = ", ".join(SESSION_FIELDS)
 _INSERT_MESSAGE = (
-    f"INSERT INTO session_messages ({_MESSAGE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+    f"INSERT INTO session_messages ({_MESSAGE_COLUMNS}) "
+    f"VALUES ({', '.join('?' * len(MESSAGE_FIELDS))})"
 )
-_INSERT_SESSION = f"INSERT INTO sessions ({_SESSION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+_INSERT_SESSION = (
+    f"INSERT INTO sessions ({_SESSION_COLUMNS}) VALUES ({', '.join('?' * len(SESSION_FIELDS))})"
+)
 _TAKE_SEQUENCES = (
     "UPDATE sessions SET message_count = message_count + ?, updated_at = ? WHERE id = ?"
 )
@@ -100,6 +101,18 @@ class RawStore:
     def __init__(self) -> None:
         self.statements = 0
         self.connection: Any = None
+        # Rows decode as the library's do: unpacked by the entities' field order, keywords
+        # passed directly, with this backend's timestamp and JSON readings.
+        self._message = builder_from_values(
+            SessionMessage,
+            MESSAGE_FIELDS,
+            {"metadata": self.json_value, "created_at": self.moment},
+        )
+        self._session = builder_from_values(
+            Session,
+            SESSION_FIELDS,
+            {"metadata": self.json_value, "created_at": self.moment, "updated_at": self.moment},
+        )
 
     # --- plumbing -------------------------------------------------------------------------
 
@@ -158,31 +171,6 @@ class RawStore:
         if self.execute(_TAKE_SEQUENCES, (count, now, session_id)).rowcount == 0:
             raise LookupError(session_id)
         return int(self.execute(_READ_COUNT, (session_id,)).fetchone()[0])
-
-    def _message(self, row: Sequence[Any]) -> SessionMessage:
-        return SessionMessage(
-            id=row[0],
-            session_id=row[1],
-            sequence=row[2],
-            role=row[3],
-            content=row[4],
-            metadata=self.json_value(row[5]),
-            token_count=row[6],
-            created_at=self.moment(row[7]),
-        )
-
-    def _session(self, row: Sequence[Any]) -> Session:
-        return Session(
-            id=row[0],
-            actor_name=row[1],
-            title=row[2],
-            metadata=self.json_value(row[3]),
-            message_count=row[4],
-            input_tokens=row[5],
-            output_tokens=row[6],
-            created_at=self.moment(row[7]),
-            updated_at=self.moment(row[8]),
-        )
 
     # --- the operations the library is compared with -----------------------------------------
 

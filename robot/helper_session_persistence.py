@@ -28,24 +28,15 @@ from ulid import ULID
 from cleveragents.application.services import PersistentSessionService
 from cleveragents.domain.session import Session, SessionMessage
 from cleveragents.domain.session_service import ExportDocument
+from cleveragents.domain.stored_fields import MESSAGE_FIELDS, SESSION_FIELDS
 
 TEST_DATABASE_URL_VARIABLE = "CLEVERAGENTS_TEST_DATABASE_URL"
 DATABASE_URL_VARIABLE = "CLEVERAGENTS_DATABASE_URL"
 ALEMBIC_TIMEOUT_SECONDS = 300
 
 # Fields an import must carry over unchanged; ids are the only thing it renews.
-_COPIED_SESSION_FIELDS = (
-    "actor_name",
-    "title",
-    "metadata",
-    "message_count",
-    "input_tokens",
-    "output_tokens",
-    "total_tokens",
-    "created_at",
-    "updated_at",
-)
-_COPIED_MESSAGE_FIELDS = ("sequence", "role", "content", "metadata", "token_count", "created_at")
+_COPIED_SESSION_FIELDS = (*(name for name in SESSION_FIELDS if name != "id"), "total_tokens")
+_COPIED_MESSAGE_FIELDS = tuple(name for name in MESSAGE_FIELDS if name not in ("id", "session_id"))
 
 
 class SessionPersistenceLibraryError(AssertionError):

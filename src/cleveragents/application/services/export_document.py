@@ -34,6 +34,7 @@ from cleveragents.domain.errors import (
     UnsupportedSchemaVersionError,
 )
 from cleveragents.domain.session import Session, SessionMessage
+from cleveragents.domain.stored_fields import MESSAGE_FIELDS, SESSION_FIELDS
 
 FORMAT_NAME = "cleveragents.session-export"
 SCHEMA_VERSION = 1
@@ -43,22 +44,12 @@ _DOCUMENT_KEYS = frozenset(
 )
 _OPTIONAL_DOCUMENT_KEYS = frozenset({"signature"})
 _UNSIGNED_KEYS = frozenset({"exported_at", "checksum", "signature"})
-_SESSION_KEYS = frozenset(
-    {
-        "id",
-        "actor_name",
-        "title",
-        "metadata",
-        "message_count",
-        "input_tokens",
-        "output_tokens",
-        "created_at",
-        "updated_at",
-    }
-)
-_MESSAGE_KEYS = frozenset(
-    {"id", "sequence", "role", "content", "metadata", "token_count", "created_at"}
-)
+# The document carries every stored field of the entities (a message's ``session_id`` is
+# the document's session), so a field added to an entity changes the format: that is a
+# decision about ``SCHEMA_VERSION``, not something to find out later.
+_SESSION_KEYS = frozenset(SESSION_FIELDS)
+_MESSAGE_DOCUMENT_FIELDS = tuple(name for name in MESSAGE_FIELDS if name != "session_id")
+_MESSAGE_KEYS = frozenset(_MESSAGE_DOCUMENT_FIELDS)
 _CHECKSUM_PATTERN = re.compile(r"[0-9a-f]{64}")
 _COUNTING_SLICE = 1 << 20
 
@@ -119,30 +110,18 @@ def build_export_document(
 
 def session_fields(session: Session, *, message_count: int) -> dict[str, Any]:
     """The document's ``session`` object."""
-    return {
-        "id": session.id,
-        "actor_name": session.actor_name,
-        "title": session.title,
-        "metadata": session.metadata,
-        "message_count": message_count,
-        "input_tokens": session.input_tokens,
-        "output_tokens": session.output_tokens,
-        "created_at": format_timestamp(session.created_at),
-        "updated_at": format_timestamp(session.updated_at),
-    }
+    fields = {name: getattr(session, name) for name in SESSION_FIELDS}
+    fields["message_count"] = message_count
+    fields["created_at"] = format_timestamp(session.created_at)
+    fields["updated_at"] = format_timestamp(session.updated_at)
+    return fields
 
 
 def message_fields(message: SessionMessage) -> dict[str, Any]:
     """One entry of the document's ``messages`` list."""
-    return {
-        "id": message.id,
-        "sequence": message.sequence,
-        "role": message.role,
-        "content": message.content,
-        "metadata": message.metadata,
-        "token_count": message.token_count,
-        "created_at": format_timestamp(message.created_at),
-    }
+    fields = {name: getattr(message, name) for name in _MESSAGE_DOCUMENT_FIELDS}
+    fields["created_at"] = format_timestamp(message.created_at)
+    return fields
 
 
 def read_export_document(

@@ -2,45 +2,28 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeVar
 
 from sqlalchemy import Column, CursorResult
 
 from cleveragents.domain.errors import SessionIntegrityError
 from cleveragents.domain.session import Session, SessionMessage
+from cleveragents.domain.stored_fields import (
+    MESSAGE_FIELDS,
+    SESSION_FIELDS,
+    builder_from_values,
+)
 from cleveragents.infrastructure.database.tables import session_messages, sessions
 
 T = TypeVar("T")
 
-# The order statements select their columns in; rows decode from plain tuples, which on long
-# histories and deep pages is measurably cheaper than a mapping per row.
-SESSION_COLUMNS: tuple[Column[Any], ...] = tuple(
-    sessions.c[name]
-    for name in (
-        "id",
-        "actor_name",
-        "title",
-        "metadata",
-        "message_count",
-        "input_tokens",
-        "output_tokens",
-        "created_at",
-        "updated_at",
-    )
-)
+# The order statements select their columns in: the entities' own field order. Rows decode
+# from plain tuples, which on long histories and deep pages is measurably cheaper than a
+# mapping per row.
+SESSION_COLUMNS: tuple[Column[Any], ...] = tuple(sessions.c[name] for name in SESSION_FIELDS)
 MESSAGE_COLUMNS: tuple[Column[Any], ...] = tuple(
-    session_messages.c[name]
-    for name in (
-        "id",
-        "session_id",
-        "sequence",
-        "role",
-        "content",
-        "metadata",
-        "token_count",
-        "created_at",
-    )
+    session_messages.c[name] for name in MESSAGE_FIELDS
 )
 
 
@@ -90,69 +73,20 @@ def _json_object(value: Any) -> dict[str, Any]:
     return value
 
 
-def session_from_values(values: Sequence[Any]) -> Session:
-    """A session from the values of ``SESSION_COLUMNS``, in that order."""
-    (
-        session_id,
-        actor_name,
-        title,
-        metadata,
-        message_count,
-        input_tokens,
-        output_tokens,
-        created_at,
-        updated_at,
-    ) = values
-    return Session(
-        id=session_id,
-        actor_name=actor_name,
-        title=title,
-        metadata=_json_object(metadata),
-        message_count=message_count,
-        input_tokens=input_tokens,
-        output_tokens=output_tokens,
-        created_at=created_at,
-        updated_at=updated_at,
-    )
+session_from_values = builder_from_values(Session, SESSION_FIELDS, {"metadata": _json_object})
+"""A session from the values of ``SESSION_COLUMNS``, in that order."""
+
+message_from_values = builder_from_values(
+    SessionMessage, MESSAGE_FIELDS, {"metadata": _json_object}
+)
+"""A message from the values of ``MESSAGE_COLUMNS``, in that order."""
 
 
 def session_row(session: Session) -> dict[str, Any]:
-    return {
-        "id": session.id,
-        "actor_name": session.actor_name,
-        "title": session.title,
-        "metadata": session.metadata,
-        "message_count": session.message_count,
-        "input_tokens": session.input_tokens,
-        "output_tokens": session.output_tokens,
-        "created_at": session.created_at,
-        "updated_at": session.updated_at,
-    }
-
-
-def message_from_values(values: Sequence[Any]) -> SessionMessage:
-    """A message from the values of ``MESSAGE_COLUMNS``, in that order."""
-    message_id, session_id, sequence, role, content, metadata, token_count, created_at = values
-    return SessionMessage(
-        id=message_id,
-        session_id=session_id,
-        sequence=sequence,
-        role=role,
-        content=content,
-        metadata=_json_object(metadata),
-        token_count=token_count,
-        created_at=created_at,
-    )
+    """The column values of ``session``, by column name."""
+    return {name: getattr(session, name) for name in SESSION_FIELDS}
 
 
 def message_row(message: SessionMessage) -> dict[str, Any]:
-    return {
-        "id": message.id,
-        "session_id": message.session_id,
-        "sequence": message.sequence,
-        "role": message.role,
-        "content": message.content,
-        "metadata": message.metadata,
-        "token_count": message.token_count,
-        "created_at": message.created_at,
-    }
+    """The column values of ``message``, by column name."""
+    return {name: getattr(message, name) for name in MESSAGE_FIELDS}
