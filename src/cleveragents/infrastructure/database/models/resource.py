@@ -1,4 +1,8 @@
-"""The resource registry: named things of a kind that agents can refer to."""
+"""The resource registry: named things of a kind that agents can refer to.
+
+Nothing in this package reads or writes it; the specification's migration chain starts from
+it, and applications that register resources use this model (see the schema reference).
+"""
 
 from __future__ import annotations
 

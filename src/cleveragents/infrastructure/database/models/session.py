@@ -51,6 +51,8 @@ class SessionModel(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
+    # For applications using these models through their own ORM sessions; the library's
+    # repositories run Core statements and never load it.
     messages: Mapped[list[SessionMessageModel]] = relationship(
         back_populates="session",
         order_by="SessionMessageModel.sequence",

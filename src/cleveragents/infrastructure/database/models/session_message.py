@@ -39,4 +39,5 @@ class SessionMessageModel(Base):
     token_count: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
+    # The other side of ``SessionModel.messages``, for applications' ORM sessions only.
     session: Mapped[SessionModel] = relationship(back_populates="messages")
