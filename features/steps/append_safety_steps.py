@@ -12,6 +12,7 @@ from sqlalchemy import Connection, exc
 
 from cleveragents import domain
 from cleveragents.infrastructure.database import Database, RetryPolicy, create_database_engine
+from cleveragents.infrastructure.database.retry import Attempt
 
 
 class AcknowledgementLosingDatabase(Database):
@@ -27,11 +28,15 @@ class AcknowledgementLosingDatabase(Database):
         self.lost = 0
 
     @contextmanager
-    def transaction(self, *, write: bool) -> Iterator[Connection]:
-        with super().transaction(write=write) as connection:
+    def transaction(
+        self, *, write: bool, snapshot: bool = False, attempt: Attempt | None = None
+    ) -> Iterator[Connection]:
+        with super().transaction(write=write, snapshot=snapshot, attempt=attempt) as connection:
             yield connection
         if write and self.lost == 0:
             self.lost += 1
+            if attempt is not None:
+                attempt.commit_unknown = True  # as the transaction records a failed COMMIT
             raise exc.OperationalError(
                 "COMMIT", None, ConnectionResetError("reply lost"), connection_invalidated=True
             )

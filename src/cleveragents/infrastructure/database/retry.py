@@ -6,7 +6,6 @@ import functools
 import logging
 import random
 from collections.abc import Callable
-from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Concatenate, ParamSpec, Protocol, TypeVar
 
@@ -18,40 +17,25 @@ logger = logging.getLogger("cleveragents.database")
 
 
 @dataclass(slots=True)
-class _Attempt:
-    number: int
-    previous_commit_unknown: bool
-    commit_unknown: bool = False
-
-
-_attempt: ContextVar[_Attempt | None] = ContextVar("cleveragents_attempt", default=None)
-
-
-def is_retry() -> bool:
-    """True while a unit of work runs again after a transient failure.
+class Attempt:
+    """Which run of one unit of work this is, given to the methods that act on it.
 
     A commit can succeed and its acknowledgement still be lost with the connection; a retried
-    write uses this to look for its own earlier success before writing a second time.
+    write uses this to look for its own earlier success before writing a second time. Only
+    after ``previous_commit_unknown`` may it read "already done" into state it cannot tell
+    apart from "never existed": the attempt before broke off while committing, so its writes
+    may or may not have landed.
     """
-    attempt = _attempt.get()
-    return attempt is not None and attempt.number > 1
 
+    number: int = 1
+    previous_commit_unknown: bool = False
+    # Set by the transaction when this attempt's COMMIT fails.
+    commit_unknown: bool = False
 
-def previous_commit_unknown() -> bool:
-    """True when the failed attempt before this one broke off while committing.
-
-    Its writes may or may not have landed; only then may a retry read "already done" into
-    state it cannot tell apart from "never existed".
-    """
-    attempt = _attempt.get()
-    return attempt is not None and attempt.previous_commit_unknown
-
-
-def note_commit_outcome_unknown() -> None:
-    """Record that the current attempt failed during COMMIT (called by the transaction)."""
-    attempt = _attempt.get()
-    if attempt is not None:
-        attempt.commit_unknown = True
+    @property
+    def is_retry(self) -> bool:
+        """True while the unit of work runs again after a transient failure."""
+        return self.number > 1
 
 
 P = ParamSpec("P")
@@ -108,30 +92,45 @@ def database_retry(
 
     @functools.wraps(method)
     def run(self: S, *args: P.args, **kwargs: P.kwargs) -> R:
-        policy = self.retry_policy
-        attempt = 1
-        commit_unknown = False
-        while True:
-            state = _Attempt(number=attempt, previous_commit_unknown=commit_unknown)
-            token = _attempt.set(state)
-            try:
-                return method(self, *args, **kwargs)
-            except exc.SQLAlchemyError as error:
-                if attempt >= policy.attempts or not is_transient(error):
-                    raise translate(error, attempts=attempt) from error
-                delay = policy.delay_before(attempt)
-                logger.warning(
-                    "transient database error in %s (%s); retry %d of %d in %.3fs",
-                    method.__qualname__,
-                    describe(error),
-                    attempt,
-                    policy.attempts - 1,
-                    delay,
-                )
-                self.pause(delay)
-                attempt += 1
-                commit_unknown = state.commit_unknown
-            finally:
-                _attempt.reset(token)
+        return _retried(self, method.__qualname__, lambda _: method(self, *args, **kwargs))
 
     return run  # type: ignore[return-value]  # functools.wraps hides the ParamSpec
+
+
+def database_retry_with_attempt(
+    method: Callable[Concatenate[S, Attempt, P], R],
+) -> Callable[Concatenate[S, P], R]:
+    """``database_retry`` for a method that acts differently on a retry: it receives the
+    :class:`Attempt` as its first argument, and callers do not pass it. The method hands
+    the attempt to its transaction, which records a COMMIT that failed."""
+
+    @functools.wraps(method)
+    def run(self: S, *args: P.args, **kwargs: P.kwargs) -> R:
+        return _retried(
+            self, method.__qualname__, lambda attempt: method(self, attempt, *args, **kwargs)
+        )
+
+    return run  # type: ignore[return-value]  # functools.wraps hides the ParamSpec
+
+
+def _retried(owner: RetriesTransactions, name: str, work: Callable[[Attempt], R]) -> R:
+    """Run ``work`` until it returns, fails for good, or the policy's attempts are spent."""
+    policy = owner.retry_policy
+    attempt = Attempt()
+    while True:
+        try:
+            return work(attempt)
+        except exc.SQLAlchemyError as error:
+            if attempt.number >= policy.attempts or not is_transient(error):
+                raise translate(error, attempts=attempt.number) from error
+            delay = policy.delay_before(attempt.number)
+            logger.warning(
+                "transient database error in %s (%s); retry %d of %d in %.3fs",
+                name,
+                describe(error),
+                attempt.number,
+                policy.attempts - 1,
+                delay,
+            )
+            owner.pause(delay)
+            attempt = Attempt(attempt.number + 1, previous_commit_unknown=attempt.commit_unknown)

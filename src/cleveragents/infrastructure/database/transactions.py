@@ -21,11 +21,7 @@ from cleveragents.infrastructure.database.engine import (
     schema_options,
     url_backend,
 )
-from cleveragents.infrastructure.database.retry import (
-    RetryPolicy,
-    database_retry,
-    note_commit_outcome_unknown,
-)
+from cleveragents.infrastructure.database.retry import Attempt, RetryPolicy, database_retry
 from cleveragents.infrastructure.database.schema_revision import require_current_schema
 
 
@@ -105,12 +101,15 @@ class Database:
         return cls.from_engine(bind, retry_policy=retry_policy, schema=schema)
 
     @contextmanager
-    def transaction(self, *, write: bool, snapshot: bool = False) -> Iterator[Connection]:
+    def transaction(
+        self, *, write: bool, snapshot: bool = False, attempt: Attempt | None = None
+    ) -> Iterator[Connection]:
         """One transaction on a pooled connection.
 
         ``write`` takes SQLite's write lock at BEGIN. ``snapshot`` makes every statement of
         the transaction see the same committed state (REPEATABLE READ on server databases;
-        a SQLite transaction already reads from one snapshot).
+        a SQLite transaction already reads from one snapshot). A COMMIT that fails is
+        recorded on ``attempt``, for its retry to check what landed.
         """
         with self.engine.connect() as connection:
             if write:
@@ -126,7 +125,8 @@ class Database:
             try:
                 transaction.commit()
             except exc.SQLAlchemyError:
-                note_commit_outcome_unknown()
+                if attempt is not None:
+                    attempt.commit_unknown = True
                 raise
 
     @database_retry

@@ -13,7 +13,7 @@ from cleveragents.infrastructure.database.entity_mapping import (
     SESSION_COLUMNS,
     sessions_from_result,
 )
-from cleveragents.infrastructure.database.retry import previous_commit_unknown
+from cleveragents.infrastructure.database.retry import Attempt
 from cleveragents.infrastructure.database.tables import sessions
 
 T = TypeVar("T")
@@ -57,13 +57,15 @@ class EarlierAnswer(Generic[T]):
         self._advice = advice
         self._answers: list[T] = []
 
-    def landed(self, connection: Connection, session_id: str, *, now: datetime) -> bool:
-        """True when an earlier attempt's commit broke off and its write landed.
+    def landed(
+        self, attempt: Attempt, connection: Connection, session_id: str, *, now: datetime
+    ) -> bool:
+        """True when the attempt before ``attempt`` broke off committing and its write landed.
 
         Raises:
             CommitOutcomeUnknownError: the session has changed since that commit.
         """
-        if previous_commit_unknown() and self._answers:
+        if attempt.previous_commit_unknown and self._answers:
             found = stamped_session(
                 connection, session_id, now=now, action=self._action, advice=self._advice
             )

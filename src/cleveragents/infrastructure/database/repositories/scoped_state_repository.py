@@ -30,7 +30,11 @@ from cleveragents.infrastructure.database.repositories.repository import Reposit
 from cleveragents.infrastructure.database.repositories.session_message_repository import (
     take_sequences,
 )
-from cleveragents.infrastructure.database.retry import database_retry, is_retry
+from cleveragents.infrastructure.database.retry import (
+    Attempt,
+    database_retry,
+    database_retry_with_attempt,
+)
 from cleveragents.infrastructure.database.tables import (
     actor_state,
     session_messages,
@@ -72,17 +76,19 @@ _SELECT_MESSAGE_BY_ID = select(*MESSAGE_COLUMNS).where(
 class ScopedStateRepository(Repository):
     """User-owned sessions and their scoped state in one database."""
 
-    @database_retry
-    def create(self, session: Session, *, user_id: str, state: ScopedState) -> UserSession:
+    @database_retry_with_attempt
+    def create(
+        self, attempt: Attempt, session: Session, *, user_id: str, state: ScopedState
+    ) -> UserSession:
         """Insert the session, its owner and its initial state at every scope; return it with
         the state its scopes hold after the write.
 
         Raises:
             SessionAlreadyExistsError: a session already has this id.
         """
-        with self._database.transaction(write=True) as connection:
+        with self._database.transaction(write=True, attempt=attempt) as connection:
             if connection.execute(_SESSION_EXISTS, {"session_id": session.id}).first():
-                if is_retry() and self._owned_by(connection, session.id, session, user_id):
+                if attempt.is_retry and self._owned_by(connection, session.id, session, user_id):
                     # The first attempt committed; its answer was lost.
                     return _user_session(connection, session, user_id)
                 raise SessionAlreadyExistsError(session.id)
@@ -102,9 +108,10 @@ class ScopedStateRepository(Repository):
         owner = connection.execute(_SELECT_OWNER, {"session_id": session_id}).first()
         return owner is not None and tuple(owner) == (session.actor_name, user_id)
 
-    @database_retry
+    @database_retry_with_attempt
     def append(
         self,
+        attempt: Attempt,
         *,
         session_id: str,
         actor_name: str,
@@ -132,8 +139,8 @@ class ScopedStateRepository(Repository):
             "expected_sequence": expected_sequence,
             "added": 1,
         }
-        with self._database.transaction(write=True) as connection:
-            if is_retry():
+        with self._database.transaction(write=True, attempt=attempt) as connection:
+            if attempt.is_retry:
                 earlier = connection.execute(_SELECT_MESSAGE_BY_ID, {"message_id": message_id})
                 stored = messages_from_result(earlier, session_id)
                 if stored:

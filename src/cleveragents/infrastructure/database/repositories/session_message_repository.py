@@ -22,7 +22,11 @@ from cleveragents.infrastructure.database.entity_mapping import (
 )
 from cleveragents.infrastructure.database.repositories.commit_outcome import EarlierAnswer
 from cleveragents.infrastructure.database.repositories.repository import Repository
-from cleveragents.infrastructure.database.retry import database_retry, is_retry
+from cleveragents.infrastructure.database.retry import (
+    Attempt,
+    database_retry,
+    database_retry_with_attempt,
+)
 from cleveragents.infrastructure.database.tables import session_messages, sessions
 
 # Taking the next sequence is one atomic row update: it numbers the message and holds the
@@ -87,9 +91,10 @@ _DELETE_SESSION_MESSAGES = delete(session_messages).where(
 class SessionMessageRepository(Repository):
     """Messages of the sessions in one database."""
 
-    @database_retry
+    @database_retry_with_attempt
     def append(
         self,
+        attempt: Attempt,
         *,
         session_id: str,
         drafts: Sequence[NewMessage],
@@ -113,8 +118,8 @@ class SessionMessageRepository(Repository):
             "expected_sequence": expected_sequence,
             "added": len(drafts),
         }
-        with self._database.transaction(write=True) as connection:
-            if is_retry():
+        with self._database.transaction(write=True, attempt=attempt) as connection:
+            if attempt.is_retry:
                 earlier = connection.execute(
                     _SELECT_MESSAGES_BY_ID, {"message_ids": list(message_ids)}
                 )
@@ -157,13 +162,17 @@ class SessionMessageRepository(Repository):
         )
         return self._pop_last(session_id, now, removal)
 
-    @database_retry
+    @database_retry_with_attempt
     def _pop_last(
-        self, session_id: str, now: datetime, earlier: EarlierAnswer[SessionMessage]
+        self,
+        attempt: Attempt,
+        session_id: str,
+        now: datetime,
+        earlier: EarlierAnswer[SessionMessage],
     ) -> SessionMessage | None:
         parameters: dict[str, Any] = {"session_id": session_id, "now": now}
-        with self._database.transaction(write=True) as connection:
-            if earlier.landed(connection, session_id, now=now):
+        with self._database.transaction(write=True, attempt=attempt) as connection:
+            if earlier.landed(attempt, connection, session_id, now=now):
                 return earlier.value
             if connection.dialect.update_returning:
                 remaining = connection.execute(_TAKE_BACK_LAST_SEQUENCE, parameters).scalar()
@@ -200,11 +209,13 @@ class SessionMessageRepository(Repository):
         )
         return self._clear(session_id, now, clearing)
 
-    @database_retry
-    def _clear(self, session_id: str, now: datetime, earlier: EarlierAnswer[int]) -> int:
+    @database_retry_with_attempt
+    def _clear(
+        self, attempt: Attempt, session_id: str, now: datetime, earlier: EarlierAnswer[int]
+    ) -> int:
         parameters = {"session_id": session_id, "now": now}
-        with self._database.transaction(write=True) as connection:
-            if earlier.landed(connection, session_id, now=now):
+        with self._database.transaction(write=True, attempt=attempt) as connection:
+            if earlier.landed(attempt, connection, session_id, now=now):
                 return earlier.value
             # Resetting the counter first takes the session row's lock, so no append can
             # slip a message in between the delete and the commit.

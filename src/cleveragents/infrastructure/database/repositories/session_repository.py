@@ -50,9 +50,9 @@ from cleveragents.infrastructure.database.error_translation import (
 from cleveragents.infrastructure.database.repositories.commit_outcome import stamped_session
 from cleveragents.infrastructure.database.repositories.repository import Repository
 from cleveragents.infrastructure.database.retry import (
+    Attempt,
     database_retry,
-    is_retry,
-    previous_commit_unknown,
+    database_retry_with_attempt,
 )
 from cleveragents.infrastructure.database.tables import session_messages, sessions
 
@@ -120,16 +120,18 @@ _ADD_TOKEN_USAGE = _ADD_TOKEN_USAGE_NO_RETURNING.returning(*SESSION_COLUMNS)
 class SessionRepository(Repository):
     """Sessions in one database."""
 
-    @database_retry
-    def create(self, session: Session, messages: Sequence[SessionMessage] = ()) -> Session:
+    @database_retry_with_attempt
+    def create(
+        self, attempt: Attempt, session: Session, messages: Sequence[SessionMessage] = ()
+    ) -> Session:
         """Insert the session and, in the same transaction, any messages it already has.
 
         Raises:
             SessionAlreadyExistsError: a session with that id is stored already; of two
                 creators racing for one id, the second meets the first's row here.
         """
-        with self._database.transaction(write=True) as connection:
-            if is_retry():
+        with self._database.transaction(write=True, attempt=attempt) as connection:
+            if attempt.is_retry:
                 found = sessions_from_result(
                     connection.execute(_SELECT_SESSION, {"session_id": session.id})
                 )
@@ -269,17 +271,18 @@ class SessionRepository(Repository):
                 return 0
             return int(connection.execute(delete(sessions).where(sessions.c.id.in_(ids))).rowcount)
 
-    @database_retry
-    def delete(self, session_id: str) -> bool:
+    @database_retry_with_attempt
+    def delete(self, attempt: Attempt, session_id: str) -> bool:
         """Delete the session; its messages go with it through ON DELETE CASCADE."""
-        with self._database.transaction(write=True) as connection:
+        with self._database.transaction(write=True, attempt=attempt) as connection:
             deleted = connection.execute(_DELETE_SESSION, {"session_id": session_id}).rowcount
         # After a commit that broke off, "nothing left to delete" means the delete landed.
-        return deleted > 0 or previous_commit_unknown()
+        return deleted > 0 or attempt.previous_commit_unknown
 
-    @database_retry
+    @database_retry_with_attempt
     def update(
         self,
+        attempt: Attempt,
         session_id: str,
         *,
         add_input_tokens: int = 0,
@@ -299,8 +302,8 @@ class SessionRepository(Repository):
             "output_ceiling": MAX_TOKEN_TOTAL - add_output_tokens,
             "now": now,
         }
-        with self._database.transaction(write=True) as connection:
-            if previous_commit_unknown():
+        with self._database.transaction(write=True, attempt=attempt) as connection:
+            if attempt.previous_commit_unknown:
                 earlier = stamped_session(
                     connection,
                     session_id,
