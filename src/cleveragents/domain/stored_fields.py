@@ -1,8 +1,9 @@
 """The fields a session and a message store, taken once from the entities themselves.
 
 The row mapping selects its columns by these names, the export document carries them as its
-keys, and the test helpers and benchmark baselines compare and decode by them, so a field
-added to an entity reaches every one of them (and a missing column fails at import).
+keys, and the Robot keyword library and the benchmark baselines compare and decode by them,
+so a field added to an entity reaches every one of them (and a missing column fails at
+import).
 """
 
 from __future__ import annotations
@@ -36,9 +37,9 @@ def builder_from_values(
     """
     convert = dict(convert or {})
     known = {field.name for field in fields(entity)}  # type: ignore[arg-type]
-    unknown = sorted((set(names) | set(convert)) - known)
-    if unknown or not set(convert) <= set(names):
-        raise ValueError(f"not fields of {entity.__name__} to build from: {', '.join(unknown)}")
+    unknown = sorted((set(names) - known) | (set(convert) - set(names)))
+    if unknown:
+        raise ValueError(f"{entity.__name__} is not built from {', '.join(unknown)}")
     arguments = ", ".join(
         f"{name}=_convert_{name}({name})" if name in convert else f"{name}={name}" for name in names
     )
