@@ -15,8 +15,10 @@ MAX_NEW_SESSION_ID_LENGTH = 128
 # An id that is only looked up may be longer than any stored one (it simply matches
 # nothing); beyond this it is refused as a mistake rather than searched for.
 MAX_SESSION_ID_LENGTH = 255
+# The library's ids are ULIDs: 26 characters.
+ULID_LENGTH = 26
 # Message ids are always the library's ULIDs.
-MESSAGE_ID_LENGTH = 26
+MESSAGE_ID_LENGTH = ULID_LENGTH
 # An imported document's message ids are replaced, never stored; this only bounds the text
 # read. Documents written by other tools may use ids longer than a ULID.
 MAX_DOCUMENT_MESSAGE_ID_LENGTH = 64

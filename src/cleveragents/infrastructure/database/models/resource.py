@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import JSON, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from cleveragents.domain import limits
 from cleveragents.infrastructure.database.base import MYSQL_TABLE_OPTIONS, Base
 from cleveragents.infrastructure.database.column_types import ExactString, UTCDateTime
 
@@ -22,7 +23,7 @@ class ResourceModel(Base):
     __tablename__ = "resource_registry"
     __table_args__ = (UniqueConstraint("kind", "name"), MYSQL_TABLE_OPTIONS)
 
-    id: Mapped[str] = mapped_column(ExactString(26), primary_key=True)
+    id: Mapped[str] = mapped_column(ExactString(limits.ULID_LENGTH), primary_key=True)
     kind: Mapped[str] = mapped_column(ExactString(64))
     name: Mapped[str] = mapped_column(ExactString(255))
     metadata_: Mapped[dict[str, Any]] = mapped_column("metadata", JSON)
