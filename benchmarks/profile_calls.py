@@ -1,0 +1,187 @@
+"""Per-call cost of each target workload, library beside its raw baseline, and where it goes.
+
+    python -m benchmarks.profile_calls                       # ratios, SQLite temp file
+    python -m benchmarks.profile_calls --profile append      # cProfile of one workload
+    CLEVERAGENTS_TEST_DATABASE_URL=postgresql+psycopg://... python -m benchmarks.profile_calls
+
+A quicker companion to ``targets_bench``: the same fixtures, the same raw baseline, the same
+result checks, but library and baseline calls alternate in one loop (so a busy moment slows
+both alike) and the figures are medians of the interleaved samples. ``--profile`` runs the
+library's side of one workload under cProfile and prints the functions by own time, which
+is how ``docs/performance.md`` finds the fixed per-call cost.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import pstats
+import statistics
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from . import _support as support
+from ._support import conversation, expect, message_content
+
+WORKLOADS = (
+    "create",
+    "append",
+    "latest_50",
+    "full_history",
+    "first_page",
+    "deep_page",
+    "import",
+)
+HISTORY = 2_000
+LONG = 10_000
+SESSIONS = 20_000
+IMPORTED = 10_000
+PAGE = 50
+
+
+def _calls(env: support.Environment, workload: str) -> tuple[Callable[[], Any], Callable[[], Any]]:
+    """The library's call and the baseline's, each checking its own result."""
+    service, raw, fixtures, actor = env.service, env.raw, env.fixtures, env.actor_name
+
+    def long_session(size: int) -> str:
+        def build() -> str:
+            session_id = fixtures.load_session(actor, conversation(size), message_count=size)
+            fixtures.settle()
+            return session_id
+
+        return env.memo(("session", size), build)
+
+    if workload == "create":
+        return (
+            lambda: expect(bool(service.create(actor, title="t").id), "no session"),
+            lambda: expect(bool(raw.create_session(actor, title="t")), "no session"),
+        )
+    if workload == "append":
+        target = long_session(100)
+        text = message_content(7)
+        return (
+            lambda: expect(
+                service.append_message(target, "user", text, token_count=12).sequence >= 100,
+                "not appended",
+            ),
+            lambda: expect(
+                raw.append(target, "user", text, {}, 12).sequence >= 100, "not appended"
+            ),
+        )
+    if workload == "latest_50":
+        target = long_session(LONG)
+
+        def check(window: list[Any]) -> None:
+            expect(len(window) == PAGE and window[-1].sequence == LONG - 1, "wrong window")
+
+        return (
+            lambda: check(service.get_messages(target, last=PAGE)),
+            lambda: check(raw.latest(target, PAGE)),
+        )
+    if workload == "full_history":
+        target = long_session(HISTORY)
+
+        def whole(history: list[Any]) -> None:
+            expect(len(history) == HISTORY and history[-1].sequence == HISTORY - 1, "not whole")
+
+        return (
+            lambda: whole(service.get_messages(target)),
+            lambda: whole(raw.history(target)),
+        )
+    if workload in ("first_page", "deep_page"):
+
+        def build() -> None:
+            fixtures.load_sessions(actor, SESSIONS, start=datetime.now(UTC) - timedelta(days=3))
+            fixtures.settle()
+
+        env.memo(("sessions",), build)
+        skipped = round(SESSIONS * 0.9) if workload == "deep_page" else 0
+        first_id = fixtures.position(actor, skipped)[1]
+        cursor = None
+        if skipped:
+            walked = service.list(limit=skipped, actor_name=actor)
+            cursor = walked.next_cursor
+        after = fixtures.position(actor, skipped - 1) if skipped else None
+
+        def starts(page: Any) -> None:
+            expect(len(page) == PAGE and page[0].id == first_id, "wrong page")
+
+        return (
+            lambda: starts(service.list(limit=PAGE, actor_name=actor, cursor=cursor)),
+            lambda: starts(raw.list_page(actor, PAGE, after)),
+        )
+    if workload == "import":
+        source = long_session(IMPORTED)
+        document = service.export_session(source)
+        return (
+            lambda: expect(service.import_session(document).message_count == IMPORTED, "short"),
+            lambda: expect(bool(raw.import_document(document)), "no import"),
+        )
+    raise ValueError(workload)
+
+
+def _rounds(workload: str) -> int:
+    return {"import": 8, "full_history": 60}.get(workload, 400)
+
+
+def measure(env: support.Environment, workload: str) -> tuple[float, float]:
+    """Medians (seconds) of the library's call and the baseline's, interleaved."""
+    library, raw = _calls(env, workload)
+    for _ in range(5):
+        library()
+        raw()
+    library_times: list[float] = []
+    raw_times: list[float] = []
+    clock = time.perf_counter
+    for index in range(_rounds(workload)):
+        pair = ((library, library_times), (raw, raw_times))
+        for call, times in pair if index % 2 else reversed(pair):
+            start = clock()
+            call()
+            times.append(clock() - start)
+    return statistics.median(library_times), statistics.median(raw_times)
+
+
+def profile(env: support.Environment, workload: str, lines: int) -> str:
+    """cProfile of the library's side of ``workload``, by own time, per call."""
+    library, _raw = _calls(env, workload)
+    for _ in range(5):
+        library()
+    rounds = _rounds(workload)
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(rounds):
+        library()
+    profiler.disable()
+    out = io.StringIO()
+    stats = pstats.Stats(profiler, stream=out)
+    print(f"{workload}: {rounds} calls", file=out)
+    stats.sort_stats("tottime").print_stats(lines)
+    stats.sort_stats("cumulative").print_stats(lines)
+    return out.getvalue()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("workloads", nargs="*", help=f"any of {', '.join(WORKLOADS)} (all)")
+    parser.add_argument("--profile", action="store_true", help="cProfile the library's side")
+    parser.add_argument("--lines", type=int, default=30)
+    arguments = parser.parse_args()
+    env = support.environment()
+    print(f"backend: {env.backend}")
+    for workload in arguments.workloads or WORKLOADS:
+        if arguments.profile:
+            print(profile(env, workload, arguments.lines))
+            continue
+        library, raw = measure(env, workload)
+        print(
+            f"{workload:<13} library {library * 1e3:9.3f} ms   raw {raw * 1e3:9.3f} ms"
+            f"   ratio {library / raw:5.2f}x"
+        )
+
+
+if __name__ == "__main__":
+    main()
