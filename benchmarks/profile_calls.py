@@ -145,6 +145,43 @@ def measure(env: support.Environment, workload: str) -> tuple[float, float]:
     return statistics.median(library_times), statistics.median(raw_times)
 
 
+# Where a function's own time goes, by the file it lives in (first match wins).
+CATEGORIES = (
+    ("database and driver", ("sqlite3.", "psycopg", "pymysql", "select.", "socket")),
+    (
+        "decoding and encoding values",
+        (
+            "type_api.py",
+            "sqltypes.py",
+            "/dialects/",
+            "column_types.py",
+            "entity_mapping.py",
+            "json/",
+            "datetime",
+            "_processors",
+            "re.Pattern",
+            "result.py",
+            "domain/session.py",
+        ),
+    ),
+    ("SQLAlchemy statement execution", ("sqlalchemy/",)),
+    ("the library's own work", ("cleveragents/", "ulid", "contextlib", "contextvars")),
+)
+
+
+def categorized(stats: pstats.Stats) -> list[tuple[str, float]]:
+    """Own time summed by :data:`CATEGORIES`, largest first."""
+    totals: dict[str, float] = {}
+    for (filename, _line, function), row in stats.stats.items():  # type: ignore[attr-defined]
+        where = f"{filename}:{function}"
+        name = next(
+            (label for label, needles in CATEGORIES if any(n in where for n in needles)),
+            "other",
+        )
+        totals[name] = totals.get(name, 0.0) + row[2]
+    return sorted(totals.items(), key=lambda item: -item[1])
+
+
 def profile(env: support.Environment, workload: str, lines: int) -> str:
     """cProfile of the library's side of ``workload``, by own time, per call."""
     library, _raw = _calls(env, workload)
@@ -159,6 +196,12 @@ def profile(env: support.Environment, workload: str, lines: int) -> str:
     out = io.StringIO()
     stats = pstats.Stats(profiler, stream=out)
     print(f"{workload}: {rounds} calls", file=out)
+    total = sum(seconds for _name, seconds in categorized(stats))
+    for name, seconds in categorized(stats):
+        print(
+            f"  {name:<32} {seconds / rounds * 1e6:9.1f} µs/call {seconds / total:6.1%}",
+            file=out,
+        )
     stats.sort_stats("tottime").print_stats(lines)
     stats.sort_stats("cumulative").print_stats(lines)
     return out.getvalue()
