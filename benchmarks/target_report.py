@@ -143,7 +143,7 @@ def rows_for(run: Run, backend: str) -> list[Row]:
         None if server else 1.5,
     )
     ratio_row(
-        f"append at message {long:,} vs at message {short:,}",
+        f"append at message {_size(long)} vs at message {_size(short)}",
         run.value(append, LIBRARY, long),
         run.value(append, LIBRARY, short),
         1.2,
@@ -158,14 +158,14 @@ def rows_for(run: Run, backend: str) -> list[Row]:
     latest = "LatestMessages.time_latest_messages"
     small, huge = _two(run.params_of(latest, 1))
     ratio_row(
-        f"latest 50 of {huge:,} messages vs raw",
+        f"latest 50 of {_size(huge)} messages vs raw",
         run.value(latest, LIBRARY, huge),
         run.value(latest, RAW, huge),
         2.5,
         1.3 if server else 1.5,
     )
     ratio_row(
-        f"latest 50 of {huge:,} vs of {small:,} messages",
+        f"latest 50 of {_size(huge)} vs of {_size(small)} messages",
         run.value(latest, LIBRARY, huge),
         run.value(latest, LIBRARY, small),
         1.3,
@@ -269,6 +269,11 @@ def facade_rows(
     rows.append(
         (workload, duration_text(together), duration_text(alone), f"{speedup:.2f}x", verdict, "")
     )
+
+
+def _size(value: int | None) -> str:
+    """A size for a row's label; ``?`` when the run lacks the benchmark."""
+    return "?" if value is None else f"{value:,}"
 
 
 def _two(values: list[Any]) -> tuple[Any, Any]:
