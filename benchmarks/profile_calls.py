@@ -19,9 +19,14 @@ import io
 import pstats
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+from sqlalchemy import Connection
+
+from cleveragents.infrastructure.database.repositories.repository import Repository
 
 from . import _support as support
 from ._support import conversation, expect, message_content
@@ -207,14 +212,61 @@ def profile(env: support.Environment, workload: str, lines: int) -> str:
     return out.getvalue()
 
 
+def single_reads(env: support.Environment) -> list[str]:
+    """Reads of one statement with and without a transaction around them, interleaved in one
+    process on the same rows: the gain of :meth:`Repository.single_read` alone."""
+    service = env.service
+    without_transaction = Repository.single_read
+
+    @contextmanager
+    def in_transaction(repository: Repository) -> Iterator[Connection]:
+        with repository._database.transaction(write=False) as connection:
+            yield connection
+
+    deep_page = _calls(env, "deep_page")[0]
+    latest = _calls(env, "latest_50")[0]
+    session_id = service.create(env.actor_name).id
+    reads = {
+        "get": lambda: expect(service.get(session_id) is not None, "no session"),
+        "latest_50": latest,
+        "deep_page": deep_page,
+    }
+    lines = []
+    for name, read in reads.items():
+        samples: dict[bool, list[float]] = {True: [], False: []}
+        for index in range(600):
+            for single in (True, False) if index % 2 else (False, True):
+                chosen: Any = without_transaction if single else in_transaction
+                Repository.single_read = chosen  # type: ignore[method-assign]
+                start = time.perf_counter()
+                read()
+                samples[single].append(time.perf_counter() - start)
+        Repository.single_read = without_transaction  # type: ignore[method-assign]
+        single_median = statistics.median(samples[True])
+        wrapped_median = statistics.median(samples[False])
+        lines.append(
+            f"{name:<13} one statement {single_median * 1e6:8.1f} µs   in a transaction "
+            f"{wrapped_median * 1e6:8.1f} µs   ratio {single_median / wrapped_median:5.2f}x"
+        )
+    return lines
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("workloads", nargs="*", help=f"any of {', '.join(WORKLOADS)} (all)")
     parser.add_argument("--profile", action="store_true", help="cProfile the library's side")
     parser.add_argument("--lines", type=int, default=30)
+    parser.add_argument(
+        "--single-reads",
+        action="store_true",
+        help="reads of one statement with and without a transaction, interleaved",
+    )
     arguments = parser.parse_args()
     env = support.environment()
     print(f"backend: {env.backend}")
+    if arguments.single_reads:
+        print("\n".join(single_reads(env)))
+        return
     for workload in arguments.workloads or WORKLOADS:
         if arguments.profile:
             print(profile(env, workload, arguments.lines))
