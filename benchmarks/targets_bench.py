@@ -97,6 +97,32 @@ class AppendMessage:
         expect(message.sequence > self.history, "the message was not appended after the history")
 
 
+class CreateSession:
+    """Creating an empty session (a conversation's first write), durable.
+
+    Target (issue #13): at most 1.5x raw ``sqlite3``.
+    """
+
+    params: ClassVar[list[str]] = IMPLEMENTATIONS
+    param_names: ClassVar[list[str]] = ["implementation"]
+    number = 20
+    timeout = 300.0
+
+    def setup(self, implementation: str) -> None:
+        env = support.environment()
+        actor = env.actor_name
+        if _library(implementation):
+            service = env.service
+            self.create = lambda: service.create(actor, title="new conversation").id
+        else:
+            raw = env.raw
+            self.create = lambda: raw.create_session(actor, title="new conversation")
+        env.memo(("warm create", implementation), self.create)
+
+    def time_create_session(self, implementation: str) -> None:
+        expect(len(self.create()) == 26, "no session id came back")
+
+
 class AppendBatch:
     """2,000 messages appended in one call (one transaction), to a fresh session each time.
 

@@ -22,6 +22,8 @@ SQLITE_BUSY_TIMEOUT_MS = 5_000
 
 # Execution option a write transaction sets so SQLite takes the write lock at BEGIN.
 WRITE_TRANSACTION_OPTION = "cleveragents_write"
+# Execution option of a connection that runs one read statement with no BEGIN before it.
+SINGLE_READ_OPTION = "cleveragents_single_read"
 
 
 def default_database_url() -> str:
@@ -99,6 +101,22 @@ def in_schema(engine: Engine, schema: str | None) -> Engine:
     return engine if schema is None else engine.execution_options(**schema_options(schema))
 
 
+def single_read_engine(engine: Engine) -> Engine:
+    """``engine`` for reads of exactly one statement, sharing its pool: no BEGIN, no COMMIT.
+
+    A single statement is atomic and reads one consistent snapshot on its own, so a
+    transaction around it only adds work: on PostgreSQL two round trips (``BEGIN`` and
+    ``COMMIT`` besides the query, which the driver's autocommit mode leaves out, switched
+    without a round trip), on SQLite the ``BEGIN`` the begin hook sends. MySQL and MariaDB
+    keep the plain engine: PyMySQL's autocommit switch is itself a round trip each way.
+    """
+    if engine.dialect.name == "postgresql":
+        return engine.execution_options(isolation_level="AUTOCOMMIT")
+    if engine.dialect.name == "sqlite":
+        return engine.execution_options(**{SINGLE_READ_OPTION: True})
+    return engine
+
+
 def create_database_engine(url: str | URL | None = None, **engine_options: Any) -> Engine:
     """Build an engine for ``url`` (default: :func:`default_database_url`).
 
@@ -163,9 +181,10 @@ def _configure_sqlite(engine: Engine, *, file_backed: bool) -> None:
     def _on_begin(connection: Connection) -> None:
         # A writer that read first and upgraded its lock later could deadlock with another
         # writer and fail at once whatever the busy timeout; taking the lock at BEGIN queues it.
-        if connection.get_execution_options().get(WRITE_TRANSACTION_OPTION):
+        options = connection.get_execution_options()
+        if options.get(WRITE_TRANSACTION_OPTION):
             connection.exec_driver_sql("BEGIN IMMEDIATE")
-        else:
+        elif not options.get(SINGLE_READ_OPTION):
             connection.exec_driver_sql("BEGIN")
 
 

@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import Connection
+
+from cleveragents.infrastructure.database.engine import single_read_engine
 from cleveragents.infrastructure.database.retry import RetryPolicy
 from cleveragents.infrastructure.database.transactions import Database
 
@@ -11,6 +17,14 @@ class Repository:
 
     def __init__(self, database: Database) -> None:
         self._database = database
+        self._single_reads = single_read_engine(database.engine)
+
+    @contextmanager
+    def single_read(self) -> Iterator[Connection]:
+        """A pooled connection for a read of exactly one statement, which is its own
+        transaction: several statements that must agree use ``transaction(snapshot=True)``."""
+        with self._single_reads.connect() as connection:
+            yield connection
 
     @property
     def retry_policy(self) -> RetryPolicy:

@@ -255,7 +255,7 @@ class SessionMessageRepository(Repository):
             "after_sequence": after_sequence,
             "before_sequence": before_sequence,
         }
-        with self._database.transaction(write=False) as connection:
+        with self.single_read() as connection:
             messages = messages_from_result(connection.execute(statement, parameters), session_id)
         if latest:
             messages.reverse()
@@ -263,7 +263,7 @@ class SessionMessageRepository(Repository):
 
     @database_retry
     def count_for_session(self, session_id: str) -> int:
-        with self._database.transaction(write=False) as connection:
+        with self.single_read() as connection:
             return int(connection.execute(_COUNT_MESSAGES, {"session_id": session_id}).scalar_one())
 
 
