@@ -32,7 +32,6 @@ nox.options.sessions = [
     "typecheck",
     "docs",
     "tests",
-    "conformance_async",
     "integration",
     "migrations",
     "package",
@@ -50,18 +49,21 @@ REPORTS = Path("build/test-reports")
 COVERAGE_DATA = Path("build/coverage")
 JOB_LOGS = Path("build/test-logs")
 FEATURES = Path("features")
-# Feature files that take most of a run, slowest first (JUnit timings in docs/testing.md): each
-# gets a process of its own, started first; the other files are shared out in a few groups.
-SLOW_FEATURES = (
-    "concurrency",
-    "migrations",
-    "documentation",
-    "import_validation",
-    "crash_atomicity",
-    "streaming_export",
-    "cli",
+# Feature files whose time goes to child processes (worker processes, the installed command,
+# the documentation's examples): each group gets a process of its own and starts first. The
+# other files are shared out by size among a few processes, since each process pays a few
+# seconds of imports before its first scenario.
+CHILD_PROCESS_GROUPS = (
+    ("concurrency", "crash_atomicity", "adk_concurrency", "concurrent_upgrade", "adk_runner"),
+    ("cli", "cli_streams", "cli_confirmation", "cli_missing_database", "cli_extra", "version"),
+    ("documentation", "migrations"),
 )
 LIGHT_FEATURE_GROUPS = 2
+# The @conformance scenarios run a second time through AsyncPersistentSessionService, except
+# those tagged @facade_independent, which check worker processes, framework adapters or
+# migrations rather than the run's service.
+ASYNC_FACADE_TAGS = "@conformance and not @facade_independent"
+ASYNC_FEATURE_GROUPS = 2
 
 
 def backend_name(url: str | None = None) -> str:
@@ -99,15 +101,48 @@ class TestJob:
     environment: dict[str, str] = field(default_factory=dict)
 
 
+def shared_out(paths: list[Path], count: int) -> list[list[str]]:
+    """``paths`` in ``count`` groups of about equal size in bytes, biggest files placed first."""
+    groups: list[list[str]] = [[] for _ in range(min(count, len(paths)))]
+    sizes = [0] * len(groups)
+    for path in sorted(paths, key=lambda path: -path.stat().st_size):
+        smallest = sizes.index(min(sizes))
+        groups[smallest].append(str(path))
+        sizes[smallest] += path.stat().st_size
+    return [sorted(group) for group in groups if group]
+
+
 def feature_groups() -> list[list[str]]:
-    """Feature files in the order to start them: the slow ones alone, the rest in groups."""
+    """Feature files in the order to start them: the child-process groups, then the rest."""
     every = sorted(FEATURES.glob("*.feature"))
-    slow = [path for name in SLOW_FEATURES for path in every if path.stem == name]
-    light = [path for path in every if path not in slow]
-    groups = [[str(path)] for path in slow]
-    count = min(LIGHT_FEATURE_GROUPS, len(light))
-    groups += [[str(path) for path in light[index::count]] for index in range(count)]
-    return [group for group in groups if group]
+    named = {name for group in CHILD_PROCESS_GROUPS for name in group}
+    groups = [
+        [str(path) for name in group for path in every if path.stem == name]
+        for group in CHILD_PROCESS_GROUPS
+    ]
+    light = [path for path in every if path.stem not in named]
+    return [group for group in groups if group] + shared_out(light, LIGHT_FEATURE_GROUPS)
+
+
+def feature_tags(path: Path) -> set[str]:
+    """The tags written above a feature file's ``Feature:`` line."""
+    tags: set[str] = set()
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.startswith("Feature:"):
+            break
+        tags.update(word for word in line.split() if word.startswith("@"))
+    return tags
+
+
+def async_feature_groups() -> list[list[str]]:
+    """The feature files with scenarios for the async facade run, in groups."""
+    chosen = [
+        path
+        for path in sorted(FEATURES.glob("*.feature"))
+        if "@conformance" in path.read_text(encoding="utf-8")
+        and "@facade_independent" not in feature_tags(path)
+    ]
+    return shared_out(chosen, ASYNC_FEATURE_GROUPS)
 
 
 def job_environment(backend: str, url: str | None, first_backend: bool) -> dict[str, str]:
@@ -155,15 +190,22 @@ def run_jobs(session: nox.Session, jobs: list[TestJob]) -> None:
         time.sleep(0.2)
         for entry in list(running):
             job, process, url, log, started = entry
-            if process.poll() is None:
+            # wait4 rather than poll: it also tells the CPU time of the job and its children,
+            # which says more than the seconds on a shared machine.
+            pid, status, usage = os.wait4(process.pid, os.WNOHANG)
+            if pid == 0:
                 continue
+            process.returncode = os.waitstatus_to_exitcode(status)
             running.remove(entry)
             if url is not None:
                 free[job.backend].append(url)
             seconds = time.monotonic() - started
+            cpu = usage.ru_utime + usage.ru_stime
             outcome = "passed" if process.returncode == 0 else f"FAILED ({process.returncode})"
             print(log.read_text(errors="replace"), flush=True)
-            session.log(f"{outcome} in {seconds:.0f} s, {job.backend}: {job.label}")
+            session.log(
+                f"{outcome} in {seconds:.0f} s (CPU {cpu:.0f} s), {job.backend}: {job.label}"
+            )
             if process.returncode != 0:
                 failed.append(f"{job.backend}: {job.label}")
     if failed:
@@ -212,34 +254,45 @@ def typecheck(session: nox.Session) -> None:
     session.run("mypy", *session.posargs)
 
 
+def async_facade_jobs(groups: list[list[str]], arguments: list[str]) -> list[TestJob]:
+    """The @conformance scenarios through the async service, reported as behave-async-*."""
+    jobs = list(
+        behave_jobs(
+            groups, [f"--tags={ASYNC_FACADE_TAGS}", *arguments], reports_prefix="behave-async"
+        )
+    )
+    for job in jobs:
+        job.environment["CLEVERAGENTS_TEST_FACADE"] = "async"
+    return jobs
+
+
 @nox.session
 def tests(session: nox.Session) -> None:
-    """Behave scenarios under coverage, on every test database of the run, in parallel.
+    """Behave scenarios under coverage on every test database of the run, and the @conformance
+    scenarios again through the async service, all in one pool of processes.
 
     Arguments after ``--`` go to Behave and replace the split into feature groups: ``nox -s
-    tests -- features/retention.feature`` runs that file once per backend.
+    tests -- features/retention.feature`` runs that file once per backend and facade.
     """
     session.install("-e", ".[test]")
     COVERAGE_DATA.mkdir(parents=True, exist_ok=True)
     if session.posargs:
-        run_jobs(session, list(behave_jobs([[]], session.posargs)))
+        jobs = list(behave_jobs([[]], session.posargs))
+        jobs += async_facade_jobs([[]], session.posargs)
     else:
-        run_jobs(session, list(behave_jobs(feature_groups(), [])))
+        jobs = list(behave_jobs(feature_groups(), []))
+        jobs += async_facade_jobs(async_feature_groups(), [])
+    run_jobs(session, jobs)
 
 
 @nox.session
 def conformance_async(session: nox.Session) -> None:
-    """The @conformance scenarios again, through AsyncPersistentSessionService, under coverage,
-    on every test database of the run (reports in build/test-reports/behave-async-*)."""
+    """Only the async facade's share of ``tests``: the @conformance scenarios through
+    AsyncPersistentSessionService (reports in build/test-reports/behave-async-*)."""
     session.install("-e", ".[test]")
     COVERAGE_DATA.mkdir(parents=True, exist_ok=True)
-    groups = [[]] if session.posargs else feature_groups()
-    jobs = list(
-        behave_jobs(groups, ["--tags=conformance", *session.posargs], reports_prefix="behave-async")
-    )
-    for job in jobs:
-        job.environment["CLEVERAGENTS_TEST_FACADE"] = "async"
-    run_jobs(session, jobs)
+    groups = [[]] if session.posargs else async_feature_groups()
+    run_jobs(session, async_facade_jobs(groups, session.posargs))
 
 
 LOWEST_SCENARIOS = (

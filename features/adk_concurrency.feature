@@ -1,4 +1,4 @@
-@adk
+@adk @facade_independent
 Feature: Concurrent ADK writers lose no event, no state key and no increment
   Eight processes, released at the same moment, append events with state deltas through
   their own CleverAgentsSessionService. Writers of one session read-modify-write counters

@@ -1,4 +1,4 @@
-@adk
+@adk @facade_independent
 Feature: A real ADK Runner keeps its conversations in this library
   An LlmAgent with a scripted model (no network) and a tool that writes user: state runs
   turns through ADK's Runner over CleverAgentsSessionService. Each turn must see the events

@@ -1,4 +1,4 @@
-@adk
+@adk @facade_independent
 Feature: A Google ADK session store that behaves as ADK's own
   CleverAgentsSessionService stands in for ADK's session services. Every scenario here runs
   against ADK's own InMemorySessionService and DatabaseSessionService (on a SQLite file of

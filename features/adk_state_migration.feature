@@ -1,4 +1,4 @@
-@conformance
+@conformance @facade_independent
 Feature: The scoped state migration keeps every conversation, both ways
   a7_004_adk_state adds the tables of scoped state (session_users, actor_state, user_state,
   session_state). On a database holding ADK sessions with state at every scope, downgrading

@@ -4,12 +4,14 @@ Feature: The cleveragents operator CLI
   4 database unavailable, 5 schema out of date. Every scenario runs the installed command
   as a separate process on the run's database.
 
+  @no_run_database
   Scenario: The help lists the commands and the exit codes
     When the operator runs "--help"
     Then the CLI exits with code 0
     And the CLI output mentions "sessions"
     And the CLI output mentions "4 database unavailable"
 
+  @own_sqlite_files
   Scenario: Upgrading, checking and downgrading a fresh SQLite file
     Given an existing but empty SQLite database file for the operator
     When the operator runs "--database-url {fresh} db current"
@@ -46,17 +48,20 @@ Feature: The cleveragents operator CLI
     Then the CLI exits with code 0
     And the CLI JSON field "up_to_date" equals true
 
+  @own_sqlite_files
   Scenario: Downgrade needs an explicit revision
     Given an empty SQLite database file for the operator
     When the operator runs "--database-url {fresh} db downgrade"
     Then the CLI exits with code 2
 
+  @own_sqlite_files
   Scenario: Session commands on a database never upgraded ask for an upgrade
     Given an existing but empty SQLite database file for the operator
     When the operator runs "--database-url {fresh} sessions list"
     Then the CLI exits with code 5
     And the CLI error is one line mentioning "cleveragents db upgrade"
 
+  @no_run_database
   Scenario: An unreachable database exits 4 without showing the password
     When the operator runs "--database-url postgresql+psycopg://agent:s3cret-pw@127.0.0.1:1/x db current"
     Then the CLI exits with code 4
@@ -67,6 +72,7 @@ Feature: The cleveragents operator CLI
     And the CLI error mentions "retry"
     And neither CLI output nor error contains "s3cret-pw"
 
+  @no_run_database
   Scenario: A malformed database URL is bad input and is not echoed
     When the operator runs "--database-url not-a-url://s3cret-pw stats"
     Then the CLI exits with code 2
@@ -252,6 +258,7 @@ Feature: The cleveragents operator CLI
     And the CLI output mentions "support-bot"
     And the CLI output mentions "2 sessions, 5 messages, 120 tokens"
 
+  @own_sqlite_files
   Scenario: The demo runs on the database given on the command line
     Given an empty SQLite database file for the operator
     When the operator runs "--database-url {fresh} demo"
@@ -261,6 +268,7 @@ Feature: The cleveragents operator CLI
     When the operator runs "--database-url {fresh} sessions list --json"
     Then the CLI JSON page holds 2 sessions
 
+  @own_sqlite_files
   Scenario: Without --database-url the demo keeps to a file of its own
     Given an empty SQLite database file for the operator
     And the operator's environment variable CLEVERAGENTS_DATABASE_URL holds "{fresh}"
@@ -270,6 +278,7 @@ Feature: The cleveragents operator CLI
     And the demo's own database file exists under the operator's data directory
     And the operator's SQLite file does not exist, nor does its directory unless it did before
 
+  @own_sqlite_files
   Scenario: An empty database lists nothing
     Given an empty SQLite database file for the operator
     When the operator runs "--database-url {fresh} db upgrade"

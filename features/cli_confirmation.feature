@@ -4,7 +4,7 @@ Feature: The CLI asks before it destroys data
   command refuses with exit 2 and changes nothing, so a script can never block on a question
   nor destroy what nobody confirmed.
 
-  @conformance
+  @conformance @facade_independent
   Scenario Outline: Without a terminal and without --yes, <command> refuses and changes nothing
     Given a session for actor "old-bot" with 2 messages
     And 2 sessions of actor "old-bot" last active 40 days ago with 1 messages each
@@ -57,6 +57,7 @@ Feature: The CLI asks before it destroys data
     When the operator runs "--database-url {run} db check"
     Then the CLI exits with code 0
 
+  @own_sqlite_files
   Scenario: A downgrade of a file whose schema is older says its sessions cannot be counted
     Given an empty SQLite database file for the operator
     When the operator runs "--database-url {fresh} db upgrade a7_001_session_persistence"

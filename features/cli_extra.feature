@@ -1,3 +1,4 @@
+@no_run_database
 Feature: The command line says what to install when its extra is missing
   The library core needs only SQLAlchemy, Alembic and python-ulid; the operator CLI comes with
   the cli extra. Without it, both the cleveragents command and python -m cleveragents print

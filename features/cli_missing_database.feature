@@ -4,6 +4,7 @@ Feature: A database that is not there is reported at once, and never created by 
   database the server does not have, a role it does not know and a host name with no address
   are permanent failures: reported at once with exit 4, never retried.
 
+  @own_sqlite_files
   Scenario Outline: <command> on a mistyped SQLite path reports the missing file and creates nothing
     Given a SQLite URL for the operator naming "no-such-dir/sessions.db" in the work directory
     When the operator runs "--database-url {fresh} <command>"
@@ -30,6 +31,7 @@ Feature: A database that is not there is reported at once, and never created by 
     Then the CLI exits with code 4
     And the CLI error is one line mentioning "no such database file"
 
+  @own_sqlite_files
   Scenario: Only db upgrade creates the database, directory included
     Given a SQLite URL for the operator naming "new-dir/sessions.db" in the work directory
     When the operator runs "--database-url {fresh} db upgrade"

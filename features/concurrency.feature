@@ -26,6 +26,7 @@ Feature: Concurrent writers never lose, duplicate, reorder or orphan anything
   CLEVERAGENTS_TORTURE_SEED fixes the random choices (the seed used is printed);
   CLEVERAGENTS_TORTURE_TIMEOUT (300) bounds each step's wait for its workers, in seconds.
 
+  @facade_independent
   Scenario: Processes appending to one session take every sequence exactly once
     Given a session for actor "swarm"
     When $PROCESSES worker processes each append $APPENDS messages to that session
@@ -33,6 +34,7 @@ Feature: Concurrent writers never lose, duplicate, reorder or orphan anything
     And the session holds $PROCESSES x $APPENDS messages with sequences 0 upward and no duplicate
     And every acknowledged message is stored with its sequence and content
 
+  @facade_independent
   Scenario: Processes appending to random sessions keep every session contiguous
     Given $SESSIONS sessions for actor "crowd"
     When $PROCESSES worker processes each append $APPENDS messages, each to a random one of those sessions
@@ -48,6 +50,7 @@ Feature: Concurrent writers never lose, duplicate, reorder or orphan anything
     And the session holds $THREADS x $THREAD_APPENDS messages with sequences 0 upward and no duplicate
     And every acknowledged message is stored with its sequence and content
 
+  @facade_independent
   Scenario: Token updates interleaved with appends add up exactly
     Given a session for actor "meter"
     When $PROCESSES worker processes each add 1 input and 2 output tokens $TOKEN_UPDATES times, with $APPENDS appends spread among the updates
@@ -56,6 +59,7 @@ Feature: Concurrent writers never lose, duplicate, reorder or orphan anything
     And the session holds $PROCESSES x $APPENDS messages with sequences 0 upward and no duplicate
     And every acknowledged message is stored with its sequence and content
 
+  @facade_independent
   Scenario: Deleting sessions while processes append to them leaves no orphan and no stray error
     Given $DOOMED_SESSIONS sessions for actor "doomed"
     When $PROCESSES worker processes keep appending to each of those sessions in turn while I delete them one by one
@@ -66,6 +70,7 @@ Feature: Concurrent writers never lose, duplicate, reorder or orphan anything
     And every refused append ended after its session's delete was called
     And each deleted session's acknowledged sequences ran from 0 with no gap or duplicate
 
+  @facade_independent
   Scenario: Processes importing one document at once each get a whole new session
     Given an export document of a session with $IMPORT_MESSAGES messages in the work directory
     When $PROCESSES worker processes import that document at once
@@ -74,12 +79,14 @@ Feature: Concurrent writers never lose, duplicate, reorder or orphan anything
     And the original session's export is unchanged
     And no message row is left whose session row is gone
 
+  @facade_independent
   Scenario: Processes creating the same session ids at once create each id exactly once
     When $PROCESSES worker processes each create the sessions "race-0" to "race-49" at once
     Then no caller saw an error
     And each of those 50 ids was created by exactly one process and refused as existing to every other
     And exactly those 50 sessions are stored, each owned by the process that created it
 
+  @facade_independent
   Scenario: Processes popping one session receive each message exactly once
     Given a session for actor "stack" with 200 messages
     When $PROCESSES worker processes each pop that session's last message until it is empty

@@ -1,4 +1,4 @@
-@conformance
+@conformance @facade_independent
 Feature: Several processes upgrading one fresh database at once
   Deployments often start several workers that each run the migrations at start-up. The
   runners queue behind one lock (SQLite's write lock, a PostgreSQL advisory lock, a MariaDB

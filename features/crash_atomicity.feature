@@ -1,4 +1,4 @@
-@conformance
+@conformance @facade_independent
 Feature: An import killed at any moment leaves the whole session or nothing
   import_session writes a session and all its messages in one transaction, so a process
   that dies in the middle, with no chance to roll back or clean up, must leave either the

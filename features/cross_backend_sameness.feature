@@ -1,4 +1,4 @@
-@sameness @conformance
+@sameness @conformance @facade_independent
 Feature: The same calls give the same results on every backend
   One program of public calls runs on SQLite, PostgreSQL and MariaDB/MySQL at once, each call
   on all three before the next, with the same clock and the same generated ids. Every result

@@ -6,6 +6,7 @@ Feature: A database URL that cannot be used says which part is wrong
   URL, which may hold a password. The bare postgresql:// and mysql:// spellings use the
   drivers the library installs (psycopg 3, PyMySQL), whatever SQLAlchemy's own default.
 
+  @no_run_database
   Scenario Outline: <problem> is refused, naming what is wrong
     When I try to open a service on the URL "<url>"
     Then the opening fails with DatabaseConfigurationError mentioning "<message>"
@@ -25,6 +26,7 @@ Feature: A database URL that cannot be used says which part is wrong
       | A PostgreSQL driver that is not installed | postgresql+psycopg2://agent:s3cret@127.0.0.1/x        | pip install 'cleveragents-core[postgresql]'                 |
       | A MySQL driver that is not installed    | mysql+mysqldb://agent:s3cret@127.0.0.1/x                | use mysql+pymysql:// (pip install 'cleveragents-core[mysql]') |
 
+  @no_run_database
   Scenario: A URL that is not text is refused, naming its type
     When I try to open a service on the URL 5432
     Then the opening fails with DatabaseConfigurationError mentioning "must be a string or a sqlalchemy URL, not int"
@@ -33,6 +35,7 @@ Feature: A database URL that cannot be used says which part is wrong
     When I open a service on the run's database URL with the driver left out
     Then that service uses the library's driver for the backend and lists sessions
 
+  @no_run_database
   Scenario: The command line reports a URL with a bad port as bad input, without a traceback
     When the operator runs "--database-url postgresql+psycopg://agent:s3cret-pw@127.0.0.1:notaport/x sessions list"
     Then the CLI exits with code 2

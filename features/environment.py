@@ -11,7 +11,7 @@ implementations of the contract.
 
 from __future__ import annotations
 
-import hashlib
+import importlib
 import os
 import shutil
 import tempfile
@@ -19,30 +19,22 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from behave.model import Scenario
+from behave.model import Feature, Scenario
 from behave.runner import Context
+from database_fingerprint import LIBRARY_TABLES, WATCHED_TABLES, database_fingerprint
 from sameness.backends import missing_server_variables
-from sqlalchemy import MetaData, create_engine, select, text
+from sqlalchemy import MetaData, create_engine, text
 
 from cleveragents.application.services import (
     AsyncPersistentSessionService,
     PersistentSessionService,
 )
-from cleveragents.infrastructure.database import VERSION_TABLE, Database, upgrade_database
+from cleveragents.infrastructure.database import Database, upgrade_database
 from cleveragents.infrastructure.database.worker_thread_runner import WorkerThreadRunner
 from cleveragents.integrations.event_loop_thread import EventLoopThread
 
 TEST_DATABASE_URL_VARIABLE = "CLEVERAGENTS_TEST_DATABASE_URL"
 TEST_FACADE_VARIABLE = "CLEVERAGENTS_TEST_FACADE"
-LIBRARY_TABLES = (
-    "session_state",
-    "session_users",
-    "session_messages",
-    "sessions",
-    "actor_state",
-    "user_state",
-    "resource_registry",
-)
 
 
 class SynchronousDriver:
@@ -155,6 +147,12 @@ BACKEND_TAGS: dict[str, tuple[frozenset[str], str]] = {
         frozenset({"sqlite"}),
         "runs on its own SQLite files; covered by the SQLite run",
     ),
+    # Nothing in them touches the run's database (help, version, URLs refused before any
+    # connection, servers that are down): one run, the SQLite one, covers them.
+    "no_run_database": (
+        frozenset({"sqlite"}),
+        "touches no database of the run; covered by the SQLite run",
+    ),
     "postgresql_only": (
         frozenset({"postgresql"}),
         "schemas are a PostgreSQL option; the refusal elsewhere is a scenario of its own",
@@ -173,6 +171,21 @@ def skip_reason(tags: list[str], backend: str) -> str | None:
         if backend not in applies_to:
             return reason
     return None
+
+
+# Step modules that import an agent framework (seconds of imports each), by the feature tag
+# that needs them: they load with the first such feature, so other processes never pay.
+FRAMEWORK_STEP_MODULES = {
+    "adk": ("adk_session_steps", "adk_concurrency_steps", "adk_runner_steps"),
+    "langchain": ("langchain_history_steps",),
+    "openai_agents": ("openai_agents_session_steps",),
+}
+
+
+def before_feature(context: Context, feature: Feature) -> None:
+    for tag in feature.tags:
+        for name in FRAMEWORK_STEP_MODULES.get(tag, ()):
+            importlib.import_module(f"framework_steps.{name}")
 
 
 def before_scenario(context: Context, scenario: Scenario) -> None:
@@ -194,23 +207,5 @@ def before_scenario(context: Context, scenario: Scenario) -> None:
 def reset_schema(engine: Any) -> None:
     """Drop whatever a previous run left, so this run's migrations start from nothing."""
     existing = MetaData()
-    existing.reflect(engine, only=lambda name, _: name in (*LIBRARY_TABLES, VERSION_TABLE))
+    existing.reflect(engine, only=lambda name, _: name in WATCHED_TABLES)
     existing.drop_all(engine)
-
-
-def database_fingerprint(engine: Any) -> tuple[dict[str, int], str]:
-    """Row counts per library table and one hash over every row, in a stable order."""
-    counts: dict[str, int] = {}
-    digest = hashlib.sha256()
-    metadata = MetaData()
-    # A database below the newest revision lacks some tables; it holds no rows of them.
-    metadata.reflect(engine, only=lambda name, _: name in (*LIBRARY_TABLES, VERSION_TABLE))
-    with engine.connect() as connection:
-        for name in sorted(metadata.tables):
-            table = metadata.tables[name]
-            key = [column for column in table.primary_key.columns] or list(table.columns)
-            rows = connection.execute(select(table).order_by(*key)).all()
-            counts[name] = len(rows)
-            for row in rows:
-                digest.update(repr(tuple(row)).encode("utf-8", "surrogatepass"))
-    return counts, digest.hexdigest()

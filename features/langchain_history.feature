@@ -1,3 +1,4 @@
+@langchain @facade_independent
 Feature: A LangChain chat message history kept by the library
   A LangChain application gives its chains a CleverAgentsChatMessageHistory instead of an
   in-memory history and keeps every message in the library's database, from sync and async

@@ -1,4 +1,4 @@
-@conformance
+@conformance @facade_independent
 Feature: The listing-index migration keeps every stored row
   a7_002_session_listing_indexes only adds and drops indexes on sessions. On a database that
   already holds conversations, upgrading to it and downgrading from it leave every session

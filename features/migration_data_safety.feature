@@ -1,4 +1,4 @@
-@conformance
+@conformance @facade_independent
 Feature: Migrations that rebuild tables keep every message
   SQLite cannot alter most of a table in place, so migrations rebuild it: copy, drop the old
   table, rename. With foreign keys on, dropping the old sessions table would cascade-delete

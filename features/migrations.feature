@@ -1,4 +1,4 @@
-@conformance
+@conformance @facade_independent
 Feature: Schema migrations
   The library's schema is built by its Alembic migrations, kept in its own version table
   (cleveragents_alembic_version) so a host application's migrations never collide with it.
@@ -19,10 +19,14 @@ Feature: Schema migrations
     And the scratch database holds exactly the tables "cleveragents_alembic_version", "resource_registry", "sessions", "session_messages", "session_users", "actor_state", "user_state", "session_state"
     And the scratch database's version table holds "a7_004_adk_state"
 
-    Examples:
-      | place                                 |
+    @own_sqlite_files
+    Examples: a file of its own
+      | place                                     |
       | a fresh SQLite file in the work directory |
-      | a scratch database on the run's backend   |
+
+    Examples: the run's backend
+      | place                                   |
+      | a scratch database on the run's backend |
 
   Scenario: The comparison notices a schema that is behind the models
     Given a scratch database on the run's backend
@@ -99,11 +103,16 @@ Feature: Schema migrations
     Then alembic exits with 0 and its output does not mention "a7_001_session_persistence"
     And the scratch database holds exactly the tables "cleveragents_alembic_version"
 
-    Examples:
+    @own_sqlite_files
+    Examples: a file of its own
       | place                                     |
       | a fresh SQLite file in the work directory |
-      | a scratch database on the run's backend   |
 
+    Examples: the run's backend
+      | place                                   |
+      | a scratch database on the run's backend |
+
+  @own_sqlite_files
   Scenario: The alembic command line refuses offline SQL generation
     Given a fresh SQLite file in the work directory
     When I run "alembic upgrade head --sql" from the repository root on the scratch database
@@ -120,10 +129,14 @@ Feature: Schema migrations
     When I downgrade the scratch database to "base"
     Then the host table "alembic_version" still holds only "host_rev"
 
-    Examples:
+    @own_sqlite_files
+    Examples: a file of its own
       | place                                     |
       | a fresh SQLite file in the work directory |
-      | a scratch database on the run's backend   |
+
+    Examples: the run's backend
+      | place                                   |
+      | a scratch database on the run's backend |
 
   # --- The resource registry ------------------------------------------------------------
 

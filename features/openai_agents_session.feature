@@ -1,3 +1,4 @@
+@openai_agents @facade_independent
 Feature: An OpenAI Agents SDK session kept by the library
   A runtime on the OpenAI Agents SDK gives the Runner a CleverAgentsSession instead of the SDK's
   SQLiteSession and keeps every turn in the library's database: the same items back, the same

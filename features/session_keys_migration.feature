@@ -1,4 +1,4 @@
-@conformance
+@conformance @facade_independent
 Feature: The session-keys migration keeps every stored row and refuses a lossy way back
   a7_003_session_keys widens session ids to 128 characters and makes every key compare byte
   for byte (a binary NO PAD collation on MariaDB/MySQL, "C" on PostgreSQL). On a database that

@@ -1,4 +1,4 @@
-@conformance
+@conformance @own_sqlite_files
 Feature: The embedded SQLite engine
   Without configuration the library keeps its sessions in a SQLite file. Every connection it
   opens enforces foreign keys (without them ON DELETE CASCADE does nothing), journals with

@@ -1,4 +1,4 @@
-@conformance
+@conformance @own_sqlite_files @facade_independent
 Feature: SQLite writers take the lock before they read
   Two SQLite transactions that both read and then both try to write cannot both upgrade their
   locks: one fails at once with "database is locked", whatever the busy timeout, because

@@ -1,4 +1,4 @@
-@conformance
+@conformance @no_run_database
 Feature: An unreachable database is reported plainly and without secrets
   When the server is down, the runtime gets DatabaseUnavailableError after the configured
   attempts, with a message that names the server and never the password.

@@ -1,3 +1,4 @@
+@no_run_database
 Feature: One version, reported the same everywhere
   The version is written once, as cleveragents.__version__; the package metadata and the
   operator CLI report that same value. (nox -s package checks the built wheel and sdist too.)

@@ -254,16 +254,6 @@ def then_every_kind_back(context: Context) -> None:
     )
 
 
-@then(
-    'the library session "{session_id}" is owned by "{actor}" and holds messages with roles {roles}'
-)
-def then_library_view(context: Context, session_id: str, actor: str, roles: str) -> None:
-    session = context.run_async(context.async_service.get(session_id))
-    assert session is not None and session.actor_name == actor, session
-    messages = context.run_async(context.async_service.get_messages(session_id))
-    assert [m.role for m in messages] == roles.split(", "), [m.role for m in messages]
-
-
 @then('reading the session\'s items gives exactly one item: role "{role}", content "{content}"')
 def then_one_plain_item(context: Context, role: str, content: str) -> None:
     items = context.run_async(context.agents_session.get_items())
@@ -290,15 +280,6 @@ def then_pops(context: Context, first: int, second: int) -> None:
 @then("reading the session's items gives no items")
 def then_no_items(context: Context) -> None:
     assert context.run_async(context.agents_session.get_items()) == []
-
-
-@then('the library session "{session_id}" has {count:d} messages')
-@then('the library session "{session_id}" has {count:d} message, at sequence 0')
-def then_library_count(context: Context, session_id: str, count: int) -> None:
-    session = context.run_async(context.async_service.get(session_id))
-    assert session is not None and session.message_count == count, session
-    messages = context.run_async(context.async_service.get_messages(session_id))
-    assert [m.sequence for m in messages] == list(range(count)), messages
 
 
 @then("every call found nothing")
