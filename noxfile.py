@@ -25,17 +25,22 @@ from pathlib import Path
 
 import nox
 
+# Sessions run side by side (nox's --parallel), so the tests start first and the sessions
+# that need no test database share the cores with them; the sessions that use the run's
+# databases outside the tests' process pool (integration, migrations, package) run alone.
+nox.needs_version = ">=2026.10.20"
 nox.options.default_venv_backend = "uv|virtualenv"
 nox.options.reuse_venv = "yes"
+nox.options.parallel = 3
 nox.options.sessions = [
-    "lint",
-    "typecheck",
-    "docs",
     "tests",
+    "typecheck",
+    "benchmark",
+    "docs",
+    "lint",
     "integration",
     "migrations",
     "package",
-    "benchmark",
     "coverage_report",
 ]
 
@@ -238,7 +243,7 @@ def behave_jobs(
             )
 
 
-@nox.session
+@nox.session(allow_parallel=True)
 def lint(session: nox.Session) -> None:
     """Ruff lint and format check, and the import-layer contracts."""
     session.install("-e", ".[lint]")
@@ -247,7 +252,7 @@ def lint(session: nox.Session) -> None:
     session.run("lint-imports")
 
 
-@nox.session
+@nox.session(allow_parallel=True)
 def typecheck(session: nox.Session) -> None:
     """mypy --strict on the library and this file."""
     session.install("-e", ".[typecheck,postgresql,mysql]")
@@ -266,7 +271,7 @@ def async_facade_jobs(groups: list[list[str]], arguments: list[str]) -> list[Tes
     return jobs
 
 
-@nox.session
+@nox.session(allow_parallel=True)
 def tests(session: nox.Session) -> None:
     """Behave scenarios under coverage on every test database of the run, and the @conformance
     scenarios again through the async service, all in one pool of processes.
@@ -608,7 +613,7 @@ def package(session: nox.Session) -> None:
     session.log(f"cleveragents-core {version}: wheel and sdist built, checked and run")
 
 
-@nox.session
+@nox.session(allow_parallel=True)
 def benchmark(session: nox.Session) -> None:
     """ASV benchmarks, quick mode, in this session's environment (no builds from history).
 
@@ -719,7 +724,7 @@ def coverage_report(session: nox.Session) -> None:
     session.run("coverage", "report")
 
 
-@nox.session
+@nox.session(allow_parallel=True)
 def docs(session: nox.Session) -> None:
     """The documentation site into build/site; any warning (a broken link, a bad docstring)
     fails the build."""
