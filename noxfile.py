@@ -29,6 +29,9 @@ import nox
 # that need no test database share the cores with them; the sessions that use the run's
 # databases outside the tests' process pool (integration, migrations, package) run alone.
 nox.needs_version = ">=2026.10.20"
+# uv installs without bytecode unless asked; where PYTHONDONTWRITEBYTECODE is set, every test
+# process, worker and command would then compile its dependencies again on each start.
+os.environ.setdefault("UV_COMPILE_BYTECODE", "1")
 nox.options.default_venv_backend = "uv|virtualenv"
 nox.options.reuse_venv = "yes"
 nox.options.parallel = 3
@@ -280,6 +283,8 @@ def tests(session: nox.Session) -> None:
     tests -- features/retention.feature`` runs that file once per backend and facade.
     """
     session.install("-e", ".[test]")
+    # The library's own bytecode too: hundreds of processes import it.
+    session.run("python", "-m", "compileall", "-q", "src")
     COVERAGE_DATA.mkdir(parents=True, exist_ok=True)
     if session.posargs:
         jobs = list(behave_jobs([[]], session.posargs))
