@@ -13,16 +13,10 @@ from typing import Any
 from sqlalchemy import MetaData, Select, select, text
 
 from cleveragents.infrastructure.database import VERSION_TABLE
+from cleveragents.infrastructure.database.base import Base
 
-LIBRARY_TABLES = (
-    "session_state",
-    "session_users",
-    "session_messages",
-    "sessions",
-    "actor_state",
-    "user_state",
-    "resource_registry",
-)
+# Every table of the library, children before parents: the order to empty them in.
+LIBRARY_TABLES = tuple(table.name for table in reversed(Base.metadata.sorted_tables))
 WATCHED_TABLES = (*LIBRARY_TABLES, VERSION_TABLE)
 
 # Tables and columns of the current schema, per dialect, in one query.
