@@ -2,7 +2,8 @@ Feature: The CLI reads and writes streams a script can use
   Export writes the document to standard output with `-o -` and import reads one from
   standard input with `-`, so sessions move through pipes. `sessions show` prints a session
   a batch of messages at a time, or only a window of it, and `sessions list --json` gives the
-  page and the cursor of the next one in one JSON object.
+  page and the cursor of the next one in one JSON object. On a terminal, long exports, imports
+  and purges draw a progress bar on stderr; on a pipe stderr stays empty.
 
   Scenario: Exporting to standard output and importing from standard input
     Given a session for actor "support-bot" with 3 messages
@@ -84,3 +85,15 @@ Feature: The CLI reads and writes streams a script can use
     When the operator runs "--database-url {run} sessions import {work}/long.json"
     Then the CLI exits with code 0
     And the CLI printed nothing on stderr
+
+  Scenario: A long purge shows its progress on a terminal, and none on a pipe
+    Given 1000 sessions of actor "old-bot" last active 40 days ago with 1 messages each
+    When the operator runs "--database-url {run} sessions purge --older-than 30d --yes" watching stderr on a terminal
+    Then the CLI exits with code 0
+    And the CLI error mentions "purging 1000 sessions"
+    And the CLI output mentions "purged 1000 sessions inactive for more than 30d"
+    Given 1000 sessions of actor "old-bot" last active 40 days ago with 1 messages each
+    When the operator runs "--database-url {run} sessions purge --older-than 30d --yes"
+    Then the CLI exits with code 0
+    And the CLI printed nothing on stderr
+    And the CLI output mentions "purged 1000 sessions inactive for more than 30d"

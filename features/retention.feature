@@ -11,6 +11,7 @@ Feature: Retention: purging sessions that have been inactive too long
   Scenario: Sessions inactive for longer than the age are deleted with their messages
     When I purge sessions older than 30 days
     Then 8 sessions were purged
+    And the purge reported batches of 8
     And 4 sessions remain, all active 2 days ago
     And no message is left without its session
 
@@ -30,6 +31,7 @@ Feature: Retention: purging sessions that have been inactive too long
     When I purge sessions older than 30 days
     Then 8 sessions were purged
     And the purge took 3 delete transactions
+    And the purge reported batches of 3, 3 and 2
     And 4 sessions remain
 
   Scenario: A purge before a moment uses that moment

@@ -66,7 +66,10 @@ def count_deletes(context: Context) -> None:
 @when("I purge sessions older than {days:d} days")
 def when_purge(context: Context, days: int) -> None:
     count_deletes(context)
-    context.purged = context.service.purge_sessions(timedelta(days=days))
+    context.purge_batches = []
+    context.purged = context.service.purge_sessions(
+        timedelta(days=days), on_batch=context.purge_batches.append
+    )
 
 
 @when('I purge sessions of actor "{actor}" older than {days:d} days')
@@ -128,3 +131,9 @@ def then_no_orphans(context: Context) -> None:
 @then("the purge took {count:d} delete transactions")
 def then_delete_transactions(context: Context, count: int) -> None:
     assert context.delete_statements == count, context.delete_statements
+
+
+@then("the purge reported batches of {sizes}")
+def then_reported_batches(context: Context, sizes: str) -> None:
+    expected = [int(size) for size in sizes.replace(" and ", ", ").split(", ")]
+    assert context.purge_batches == expected, context.purge_batches

@@ -15,6 +15,7 @@ from typing import BinaryIO
 # Below these a transfer is over before a bar would be worth drawing.
 PROGRESS_MIN_BYTES = 4 * 1024 * 1024
 PROGRESS_MIN_MESSAGES = 10_000
+PROGRESS_MIN_SESSIONS = 1_000
 
 
 def watched() -> bool:

@@ -27,6 +27,7 @@ from cleveragents.cli.output import (
 from cleveragents.cli.progress import (
     PROGRESS_MIN_BYTES,
     PROGRESS_MIN_MESSAGES,
+    PROGRESS_MIN_SESSIONS,
     CountingReader,
     CountingWriter,
     progress_bar,
@@ -332,7 +333,7 @@ def purge(
         if dry_run:
             outcome = f"would purge {described}"
         elif count and confirmed("sessions purge", f"Purge {described}?", yes=yes):
-            count = service.purge_sessions(age, actor_name=actor)
+            count = purge_watched(service, age, actor, expected=count)
             outcome = f"purged {count} sessions{whose} inactive for more than {older_than}"
         else:
             outcome, count = "nothing purged", 0
@@ -340,3 +341,13 @@ def purge(
         print_json({"dry_run": dry_run, "count": count, "older_than": older_than, "actor": actor})
     else:
         typer.echo(outcome)
+
+
+def purge_watched(
+    service: PersistentSessionService, age: timedelta, actor: str | None, *, expected: int
+) -> int:
+    """Purge, with a bar on a terminal when the dry run counted many sessions."""
+    if not watched() or expected < PROGRESS_MIN_SESSIONS:
+        return service.purge_sessions(age, actor_name=actor)
+    with progress_bar(f"purging {expected} sessions", total=expected, unit_bytes=False) as advance:
+        return service.purge_sessions(age, actor_name=actor, on_batch=advance)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import builtins
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Any, Self
@@ -166,8 +166,10 @@ class AsyncSessionService(ABC):
         *,
         actor_name: str | None = None,
         dry_run: bool = False,
+        on_batch: Callable[[int], None] | None = None,
     ) -> int:
-        """See :meth:`SessionService.purge_sessions`."""
+        """See :meth:`SessionService.purge_sessions`; ``on_batch`` is a plain function, called
+        where the purge runs (a worker thread, or the event loop itself on PostgreSQL)."""
 
     @abstractmethod
     async def statistics(self) -> builtins.list[ActorStatistics]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import builtins
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -320,6 +320,7 @@ class SessionService(ABC):
         *,
         actor_name: str | None = None,
         dry_run: bool = False,
+        on_batch: Callable[[int], None] | None = None,
     ) -> int:
         """Delete whole sessions (messages included) whose last activity is older than a limit.
 
@@ -327,6 +328,9 @@ class SessionService(ABC):
         (timezone-aware ``datetime``: last active before it); last activity is ``updated_at``.
         Deletion runs in bounded batches, each its own transaction, so purging many sessions
         never holds one giant transaction; an interrupted purge leaves whole sessions only.
+        ``on_batch``, when given, is called after each committed batch with how many sessions
+        it deleted, so a long purge can show its progress; it runs in the thread doing the
+        purge and should return quickly.
 
         Returns:
             How many sessions were deleted, or with ``dry_run`` would be.

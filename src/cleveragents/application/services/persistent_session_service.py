@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Any, Self
@@ -389,6 +389,7 @@ class PersistentSessionService(SessionService):
         *,
         actor_name: str | None = None,
         dry_run: bool = False,
+        on_batch: Callable[[int], None] | None = None,
     ) -> int:
         cutoff = input_rules.check_cutoff("older_than", older_than, now=_now())
         actor_name = input_rules.check_optional_text(
@@ -402,6 +403,8 @@ class PersistentSessionService(SessionService):
                 before=cutoff, actor_name=actor_name, limit=self._purge_batch_size
             )
             purged += deleted
+            if on_batch is not None and deleted:
+                on_batch(deleted)
             if deleted < self._purge_batch_size:
                 return purged
 
