@@ -1,15 +1,18 @@
 """Driver errors injected into a service's statements, and the service calls that meet them.
 
-Driver errors are injected by a ``before_cursor_execute`` listener on the engine of a
-service built here. SQLAlchemy calls that hook inside the same ``try`` as the DBAPI
-``cursor.execute``, so an exception raised there is handled exactly like one the driver
-raised while executing (wrapped in the matching ``DBAPIError`` subclass, checked for a
-disconnect, the connection invalidated if so) before the library classifies it. The
-exceptions are the drivers' own classes: ``sqlite3`` errors carrying ``sqlite_errorcode``,
-psycopg errors looked up by SQLSTATE, and PyMySQL errors built the way PyMySQL builds them:
-server errors by its own error-packet parser (class, error number and SQLSTATE as MariaDB
-sends them), client errors for a broken connection as it raises them (no SQLSTATE). A run
-on MySQL uses the MariaDB errors too.
+Driver errors are injected by listeners on the dialect's ``do_execute``, ``do_executemany``
+and ``do_execute_no_params`` events of the engine of a service built here. SQLAlchemy runs
+those in place of the DBAPI cursor call, inside the ``try`` that guards it on every
+SQLAlchemy version the floor admits, so an exception raised there is handled exactly like
+one the driver raised while executing (wrapped in the matching ``DBAPIError`` subclass,
+checked for a disconnect, the connection invalidated if so) before the library classifies
+it. (``before_cursor_execute`` is not used for this: on SQLAlchemy 2.0.30, the floor, it
+runs outside that ``try``, and an error raised there escapes raw.) The exceptions are the
+drivers' own classes: ``sqlite3`` errors carrying ``sqlite_errorcode``, psycopg errors
+looked up by SQLSTATE, and PyMySQL errors built the way PyMySQL builds them: server errors
+by its own error-packet parser (class, error number and SQLSTATE as MariaDB sends them),
+client errors for a broken connection as it raises them (no SQLSTATE). A run on MySQL uses
+the MariaDB errors too.
 """
 
 from __future__ import annotations
@@ -34,6 +37,8 @@ from cleveragents.infrastructure.database import (
 )
 
 DATABASE_LOGGER = "cleveragents.database"
+# The dialect events that stand in for the DBAPI cursor calls, with the statement second.
+DRIVER_CALL_EVENTS = ("do_execute", "do_executemany", "do_execute_no_params")
 
 
 # --- Driver errors --------------------------------------------------------------------
@@ -176,7 +181,7 @@ def driver_error(
     return postgresql_error(postgresql_spec)
 
 
-@dataclass
+@dataclass(eq=False)  # hashed by identity: SQLAlchemy keeps its listeners in a dict
 class StatementTrap:
     """Counts the statements that start with ``prefix``; fails the first ``failures`` of
     them (``None``: all) with a fresh ``error()``."""
@@ -189,7 +194,8 @@ class StatementTrap:
     raised: list[BaseException] = field(default_factory=list)
     armed: bool = False
 
-    def __call__(self, _conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+    def __call__(self, _cursor: Any, statement: str, *_: Any) -> None:
+        """A driver call about to run ``statement``; returns ``None`` so the driver runs it."""
         if not statement.lstrip().startswith(self.prefix):
             return
         self.seen += 1
@@ -198,12 +204,14 @@ class StatementTrap:
             raise self.raised[-1]
 
     def arm(self) -> None:
-        event.listen(self.engine, "before_cursor_execute", self)
+        for driver_call in DRIVER_CALL_EVENTS:
+            event.listen(self.engine, driver_call, self)
         self.armed = True
 
     def disarm(self) -> None:
         if self.armed:
-            event.remove(self.engine, "before_cursor_execute", self)
+            for driver_call in DRIVER_CALL_EVENTS:
+                event.remove(self.engine, driver_call, self)
             self.armed = False
 
 

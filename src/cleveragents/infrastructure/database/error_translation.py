@@ -109,20 +109,27 @@ def describe(error: exc.SQLAlchemyError) -> str:
 
 
 @contextmanager
-def translated_errors() -> Iterator[None]:
+def translated_errors(*, server: str | None) -> Iterator[None]:
     """The library's errors for database failures of work that is never re-run (a stream
     that may be half consumed), as ``database_retry`` gives them to work that is."""
     try:
         yield
     except exc.SQLAlchemyError as error:
-        raise translate(error, attempts=1) from error
+        raise translate(error, attempts=1, server=server) from error
 
 
-def translate(error: exc.SQLAlchemyError, *, attempts: int) -> DatabaseError:
-    """The library error for a SQLAlchemy error that will not be retried (again)."""
+def translate(
+    error: exc.SQLAlchemyError, *, attempts: int, server: str | None = None
+) -> DatabaseError:
+    """The library error for a SQLAlchemy error that will not be retried (again).
+
+    ``server`` (``host:port``) is added to unavailable-database messages, since not every
+    driver names the server it failed to reach.
+    """
+    at = f" (server {server})" if server is not None else ""
     if is_transient(error):
         return DatabaseUnavailableError(
-            f"database unavailable after {attempts} attempt(s): {describe(error)}"
+            f"database unavailable after {attempts} attempt(s): {describe(error)}{at}"
         )
     if _is_missing_table(error):
         return SchemaOutOfDateError(
@@ -133,7 +140,7 @@ def translate(error: exc.SQLAlchemyError, *, attempts: int) -> DatabaseError:
     if _mysql_code(getattr(error, "orig", None)) in _MYSQL_PERMISSION_CODES:
         return DatabaseError(f"database error: {describe(error)}")
     if isinstance(error, exc.OperationalError | exc.TimeoutError):
-        return DatabaseUnavailableError(f"database unavailable: {describe(error)}")
+        return DatabaseUnavailableError(f"database unavailable: {describe(error)}{at}")
     return DatabaseError(f"database error: {describe(error)}")
 
 

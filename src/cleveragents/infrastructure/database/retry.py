@@ -71,6 +71,11 @@ class RetriesTransactions(Protocol):
     @property
     def retry_policy(self) -> RetryPolicy: ...
 
+    @property
+    def server(self) -> str | None:
+        """``host:port`` of the database server, named in unavailable-database errors."""
+        ...
+
     def pause(self, seconds: float) -> None:
         """Wait before a retry, in whatever way does not stall the caller's other work."""
         ...
@@ -122,7 +127,7 @@ def _retried(owner: RetriesTransactions, name: str, work: Callable[[Attempt], R]
             return work(attempt)
         except exc.SQLAlchemyError as error:
             if attempt.number >= policy.attempts or not is_transient(error):
-                raise translate(error, attempts=attempt.number) from error
+                raise translate(error, attempts=attempt.number, server=owner.server) from error
             delay = policy.delay_before(attempt.number)
             logger.warning(
                 "transient database error in %s (%s); retry %d of %d in %.3fs",

@@ -28,6 +28,7 @@ from cleveragents.infrastructure.database.schema_revision import (
     stored_revision,
     upgrade_command,
 )
+from cleveragents.infrastructure.database.url_parsing import server_address
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -197,7 +198,7 @@ def _connection(database: str | URL | Engine | None, schema: str | None) -> Iter
         with engine.connect() as connection:
             yield connection
     except exc.SQLAlchemyError as error:
-        raise translate(error, attempts=1) from error
+        raise translate(error, attempts=1, server=server_address(engine.url)) from error
     finally:
         if engine is not database:
             engine.dispose()

@@ -23,6 +23,7 @@ from cleveragents.infrastructure.database.engine import (
 )
 from cleveragents.infrastructure.database.retry import Attempt, RetryPolicy, database_retry
 from cleveragents.infrastructure.database.schema_revision import require_current_schema
+from cleveragents.infrastructure.database.url_parsing import server_address
 
 
 class Database:
@@ -99,6 +100,11 @@ class Database:
                 "the sessionmaker is not bound to an Engine: create it with sessionmaker(engine)"
             )
         return cls.from_engine(bind, retry_policy=retry_policy, schema=schema)
+
+    @property
+    def server(self) -> str | None:
+        """``host:port`` of the database server; ``None`` for SQLite."""
+        return server_address(self.engine.url)
 
     @contextmanager
     def transaction(

@@ -81,6 +81,15 @@ def parse_database_url(url: str | URL) -> URL:
     return parsed
 
 
+def server_address(url: URL) -> str | None:
+    """``host:port`` of a server database, for messages that must say which server failed
+    (some drivers' own texts do not); ``None`` for SQLite, which has no server."""
+    if url.get_backend_name() == "sqlite":
+        return None
+    host = url.host or "localhost"
+    return f"{host}:{url.port}" if url.port is not None else host
+
+
 def usable_dialect(url: URL) -> type[Dialect]:
     """The dialect class of ``url``, once its driver is known, synchronous and installed."""
     backend, driver = url.get_backend_name(), url.get_driver_name()

@@ -30,5 +30,9 @@ class Repository:
     def retry_policy(self) -> RetryPolicy:
         return self._database.retry_policy
 
+    @property
+    def server(self) -> str | None:
+        return self._database.server
+
     def pause(self, seconds: float) -> None:
         self._database.pause(seconds)

@@ -179,7 +179,7 @@ class SessionRepository(Repository):
             SessionNotFoundError: no session has that id.
         """
         with (
-            translated_errors(),
+            translated_errors(server=self._database.server),
             self._database.transaction(write=False, snapshot=True) as connection,
         ):
             found = sessions_from_result(
@@ -201,7 +201,10 @@ class SessionRepository(Repository):
         transaction rolls back and nothing is stored. Not retried: the messages cannot be
         read a second time; a failure is reported as the library's error at once.
         """
-        with translated_errors(), self._database.transaction(write=True) as connection:
+        with (
+            translated_errors(server=self._database.server),
+            self._database.transaction(write=True) as connection,
+        ):
             _insert_session(connection, session)
             remaining = iter(messages)
             while batch := [message_row(m) for m in islice(remaining, STREAM_BATCH_SIZE)]:
