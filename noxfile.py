@@ -41,6 +41,7 @@ nox.options.sessions = [
     "benchmark",
     "docs",
     "lint",
+    "lowest",
     "integration",
     "migrations",
     "package",
@@ -107,6 +108,8 @@ class TestJob:
     command: list[str]
     uses_server: bool
     environment: dict[str, str] = field(default_factory=dict)
+    # False keeps the cross-backend scenarios' databases away from this job.
+    cross_backend: bool = True
 
 
 def shared_out(paths: list[Path], count: int) -> list[list[str]]:
@@ -185,7 +188,9 @@ def run_jobs(session: nox.Session, jobs: list[TestJob]) -> None:
             waiting.remove(job)
             url = free[job.backend].pop(0) if job.uses_server else None
             log = JOB_LOGS / f"{session.name}-{job.backend}-{len(jobs) - len(waiting)}.log"
-            environment = job_environment(job.backend, url, job.backend == first)
+            environment = job_environment(
+                job.backend, url, job.cross_backend and job.backend == first
+            )
             environment.update(
                 job.environment, PATH=path, VIRTUAL_ENV=str(Path(session.bin).parent)
             )
@@ -305,22 +310,90 @@ def conformance_async(session: nox.Session) -> None:
     run_jobs(session, async_facade_jobs(groups, session.posargs))
 
 
-LOWEST_SCENARIOS = (
-    "features/cli.feature",
-    "features/cli_confirmation.feature",
-    "features/cli_extra.feature",
-    "features/cli_missing_database.feature",
-    "features/cli_streams.feature",
+# The lowest-versions pass: on SQLite, the command line's scenarios and every @conformance
+# scenario; on each server named in CLEVERAGENTS_LOWEST_DATABASE_URLS (databases of their own,
+# since the pass runs beside the tests), the @conformance scenarios of the features that lean
+# on the drivers: statements and types, driver errors and retries, the asyncio driver.
+LOWEST_DATABASE_URLS_VARIABLE = "CLEVERAGENTS_LOWEST_DATABASE_URLS"
+LOWEST_CLI_FEATURES = (
+    "cli",
+    "cli_confirmation",
+    "cli_extra",
+    "cli_missing_database",
+    "cli_streams",
+)
+LOWEST_SERVER_FEATURES = (
+    "session_persistence",
+    "database_retry",
+    "backend_portability",
+    "unreachable_database",
+    "async_service",
+    "caller_session_ids",
+    "pop_last_message",
+    "streaming_export",
 )
 
+# The torture scenarios keep their processes but do a fifth of their work on the lowest
+# versions: they check that the floors hold under concurrency and kills, while the full-size
+# runs of the tests session measure the guarantees.
+LOWEST_TORTURE_SIZES = {
+    "CLEVERAGENTS_TORTURE_APPENDS": "50",
+    "CLEVERAGENTS_TORTURE_TOKEN_UPDATES": "200",
+    "CLEVERAGENTS_CRASH_ITERATIONS_SQLITE": "20",
+}
 
-@nox.session
+
+def feature_paths(names: tuple[str, ...]) -> list[str]:
+    return [str(FEATURES / f"{name}.feature") for name in names]
+
+
+def lowest_jobs(arguments: list[str]) -> list[TestJob]:
+    """Behave on the lowest versions, reported as behave-lowest-*, without coverage (the tests
+    session measures it). ``arguments`` replace the feature files of the @conformance runs."""
+    servers = os.environ.get(LOWEST_DATABASE_URLS_VARIABLE, "").split()
+    runs: list[tuple[str | None, str, list[str]]] = [
+        (None, "the command line", feature_paths(LOWEST_CLI_FEATURES)),
+        (None, "@conformance", arguments or [str(FEATURES)]),
+    ]
+    runs += [
+        (url, "@conformance, driver features", arguments or feature_paths(LOWEST_SERVER_FEATURES))
+        for url in servers
+    ]
+    jobs = []
+    for url, label, words in runs:
+        backend = backend_name(url or "sqlite")
+        tags = ["--tags=conformance"] if label.startswith("@conformance") else []
+        job = TestJob(
+            backend=backend,
+            label=f"lowest versions: {label}",
+            command=[
+                "behave",
+                "--format=progress",
+                "--junit",
+                f"--junit-directory={REPORTS / f'behave-lowest-{backend}'}",
+                *tags,
+                *words,
+            ],
+            uses_server=False,  # its own databases, outside the tests' pool
+            cross_backend=False,
+        )
+        job.environment.update(LOWEST_TORTURE_SIZES)
+        if url is not None:
+            job.environment[TEST_DATABASE_URL_VARIABLE] = url
+        jobs.append(job)
+    return jobs
+
+
+@nox.session(allow_parallel=True)
 def lowest(session: nox.Session) -> None:
-    """The demo, the CLI scenarios and the conformance scenarios on the lowest versions the
-    metadata allows (uv's ``--resolution lowest-direct``), so every declared floor works."""
+    """The demo and the scenarios of ``lowest_jobs`` on the lowest versions the metadata
+    allows (uv's ``--resolution lowest-direct``), so every declared floor is one that works.
+
+    Arguments after ``--`` go to Behave's @conformance runs (for example a feature file).
+    """
     session.install("uv")
     python = Path(session.bin) / "python"
-    session.run(
+    session.run_install(
         "uv",
         "pip",
         "install",
@@ -334,8 +407,7 @@ def lowest(session: nox.Session) -> None:
     session.run("uv", "pip", "list", "--python", str(python))
     with tempfile.TemporaryDirectory(prefix="cleveragents-lowest-") as directory:
         session.run("python", "-m", "cleveragents.demo", f"sqlite:///{directory}/demo.db")
-    session.run("behave", "--format=progress", *LOWEST_SCENARIOS)
-    session.run("behave", "--format=progress", "--tags=conformance", *session.posargs, "features")
+    run_jobs(session, lowest_jobs(session.posargs))
 
 
 @nox.session
