@@ -735,6 +735,28 @@ def compare_peers(session: nox.Session) -> None:
     session.run("python", "-m", "benchmarks.peers", *session.posargs)
 
 
+SCALE_DATABASE_URL_VARIABLE = "CLEVERAGENTS_SCALE_DATABASE_URL"
+SCALE_DEFAULT_DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/cleveragents_scale"
+
+
+@nox.session
+def scale(session: nox.Session) -> None:
+    """Per-call cost at a tenth of the size and at full size, with the query plans: 1,000,000
+    sessions and 10,000,000 messages on PostgreSQL (CLEVERAGENTS_SCALE_DATABASE_URL, created if
+    missing), then 1,000,000 messages on a temporary SQLite file.
+
+    Not a default session: it takes minutes and gigabytes. ``-- --messages N`` sets both sizes.
+    """
+    session.install("-e", ".[postgresql]")
+    url = os.environ.get(SCALE_DATABASE_URL_VARIABLE) or SCALE_DEFAULT_DATABASE_URL
+    session.run("python", "-m", "benchmarks.scale", url, *session.posargs)
+    with tempfile.TemporaryDirectory(prefix="cleveragents-scale-") as directory:
+        sqlite_size = session.posargs or ["--messages", "1000000"]
+        session.run(
+            "python", "-m", "benchmarks.scale", f"sqlite:///{directory}/scale.db", *sqlite_size
+        )
+
+
 MUTATION_CONFIG = Path("mutation.toml")
 MUTATION_WORK = Path("build/mutation")
 MUTATION_TREE = ("src", "features", "migrations", "alembic.ini", "README.md", "docs")
