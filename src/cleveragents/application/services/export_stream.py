@@ -57,9 +57,9 @@ from cleveragents.domain.session_service import ReadableFile, WritableFile
 
 # Messages spooled in memory before a document whose messages precede its header spills
 # them to a temporary file.
-_SPOOL_IN_MEMORY = 8 * 1024 * 1024
-_WRITE_BUFFER = 64 * 1024
-_IDS_PER_REFILL = 1000
+_SPOOL_IN_MEMORY = 8 * 1024 * 1024  # pragma: no mutate (when to spill: work, not results)
+_WRITE_BUFFER = 64 * 1024  # pragma: no mutate (bytes buffered per write: work, not results)
+_IDS_PER_REFILL = 1000  # pragma: no mutate (ids drawn at a time: work, not results)
 
 
 class _PayloadDigest:
