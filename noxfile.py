@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import sqlite3
 import subprocess
 import sys
 import tarfile
@@ -687,15 +688,20 @@ def mutation(session: nox.Session) -> None:
 
     Settings in mutation.toml; one worker per URL there, each in its own copy of the source
     tree, so mutants never meet. Results go to build/mutation/session.sqlite; the run resumes
-    where it stopped when started again with ``-- resume``.
+    where it stopped when started again with ``-- resume``, and ``-- retest`` resumes after
+    forgetting the survivors, to test them against scenarios added since.
     """
     session.install("-e", ".[test]", "cosmic-ray>=8.7")
     MUTATION_WORK.mkdir(parents=True, exist_ok=True)
     database = str(MUTATION_WORK / "session.sqlite")
-    if session.posargs != ["resume"]:
+    if session.posargs not in (["resume"], ["retest"]):
         session.run("cosmic-ray", "init", str(MUTATION_CONFIG), database, "--force")
         session.run("cr-filter-operators", database, str(MUTATION_CONFIG))
-        session.run("cr-filter-pragma", database)
+    # Again on resuming: lines marked since the run began are left out too.
+    session.run("cr-filter-pragma", database)
+    if session.posargs == ["retest"]:
+        with sqlite3.connect(database) as results:
+            results.execute("DELETE FROM work_results WHERE test_outcome = 'SURVIVED'")
     # The test command finds the mutated module by comparing a worker's tree with this copy.
     copy_tree(MUTATION_WORK / "pristine", ("src",))
     text = MUTATION_CONFIG.read_text(encoding="utf-8")

@@ -47,7 +47,7 @@ MODULE_SCENARIOS: dict[str, Scenarios] = {
     ),
     "src/cleveragents/domain/errors.py": Scenarios(features("session_errors", "no_secrets")),
     "src/cleveragents/domain/limits.py": Scenarios(
-        features("session_errors", "import_validation", "import_limits")
+        features("session_errors", "import_validation", "import_limits", "migrations")
     ),
     "src/cleveragents/domain/scoped_state.py": Scenarios(
         features("scoped_state", "immutable_entities")
@@ -77,10 +77,11 @@ MODULE_SCENARIOS: dict[str, Scenarios] = {
         features("streaming_export", "streaming_hostile", "import_limits", "export_signing")
     ),
     "src/cleveragents/application/services/identifiers.py": Scenarios(
-        features("session_persistence", "batch_append", "caller_session_ids")
+        features("ulid_ids", "session_persistence", "batch_append", "caller_session_ids")
     ),
     "src/cleveragents/application/services/input_rules.py": Scenarios(
-        features("import_validation") + SERVICE_RULES
+        features("import_validation", "message_windows", "session_listing", "retention")
+        + SERVICE_RULES
     ),
     "src/cleveragents/application/services/json_stream.py": Scenarios(
         features("streaming_hostile", "streaming_export", "import_limits")
