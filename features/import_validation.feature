@@ -299,6 +299,7 @@ Feature: A bad export document is refused whole, with the error that names its d
       | messages[2].created_at  | "2026-01-01T00:00:00"  | messages[2].created_at has no timezone                       |
       | messages[2].created_at  | "yesterday"            | messages[2].created_at is not an ISO 8601 timestamp, got 'yesterday' |
       | messages[2].id          | None                   | messages[2].id must be a string, got NoneType                |
+      | messages[2].id          | "i" * 65               | messages[2].id is 65 characters long; the limit is 64        |
       | messages[1]             | ["not", "an", "object"] | messages[1] must be a JSON object, got ['not', 'an', 'object'] |
 
   Scenario: A message with an unknown field is refused
@@ -485,3 +486,28 @@ Feature: A bad export document is refused whole, with the error that names its d
       | a dict      |
       | JSON text   |
       | UTF-8 bytes |
+
+  Scenario Outline: A streamed document with more messages than allowed is refused (<form>)
+    Given an importer that accepts at most 2 messages per document
+    When I try to import the document as <form>
+    Then the call fails with ExportDocumentTooLargeError mentioning "export document has more than 2 messages; the limit is 2"
+    And the database is unchanged
+    And the original session is unchanged
+
+    Examples:
+      | form                                  |
+      | a binary file                         |
+      | a binary file with its messages first |
+
+  Scenario Outline: A document with exactly as many messages as allowed is accepted (<form>)
+    Given an importer that accepts at most 3 messages per document
+    When I try to import the document as <form>
+    Then the import gives a new session with 3 messages
+    And the original session is unchanged
+
+    Examples:
+      | form                                  |
+      | a dict                                |
+      | UTF-8 bytes                           |
+      | a binary file                         |
+      | a binary file with its messages first |

@@ -17,6 +17,7 @@ from __future__ import annotations
 import ast
 import copy
 import hashlib
+import io
 import json
 import re
 from collections.abc import Callable
@@ -309,6 +310,17 @@ def when_import_bad_bytes(context: Context, hex_bytes: str, path: str) -> None:
 @when("I try to import the document as UTF-8 bytes")
 def when_import_bytes(context: Context) -> None:
     try_import(context, json_text(context.document).encode("utf-8"))
+
+
+@when("I try to import the document as a binary file")
+def when_import_binary_file(context: Context) -> None:
+    try_import(context, io.BytesIO(json_text(context.document).encode("utf-8")))
+
+
+@when("I try to import the document as a binary file with its messages first")
+def when_import_messages_first(context: Context) -> None:
+    document = {"messages": context.document["messages"], **context.document}
+    try_import(context, io.BytesIO(json_text(document).encode("utf-8")))
 
 
 @when("I try to import the document as JSON text")
