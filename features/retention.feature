@@ -46,3 +46,7 @@ Feature: Retention: purging sessions that have been inactive too long
       | a negative age        | older_than must not be a negative age |
       | a naive datetime      | older_than must be timezone-aware  |
       | the number 30         | older_than must be a timedelta or a datetime, got int |
+
+  Scenario: A purge batch size below one session is refused when the service opens
+    When I try to open a service that purges at most 0 sessions per transaction
+    Then the call fails with InvalidSessionDataError mentioning "must be at least 1, got 0"
