@@ -218,7 +218,7 @@ def _utf8_length(text: str, cap: int) -> int:
     for start in range(0, len(text), _COUNTING_SLICE):
         size += len(text[start : start + _COUNTING_SLICE].encode("utf-8", "surrogatepass"))
         if size > cap:
-            break
+            break  # pragma: no mutate (the size is over the cap either way; counting stops sooner)
     return size
 
 
