@@ -81,6 +81,7 @@ MODULE_SCENARIOS: dict[str, Scenarios] = {
     ),
     "src/cleveragents/application/services/input_rules.py": Scenarios(
         features("import_validation", "message_windows", "session_listing", "retention")
+        + features("caller_session_ids", "export_signing")
         + SERVICE_RULES
     ),
     "src/cleveragents/application/services/json_stream.py": Scenarios(
@@ -89,6 +90,7 @@ MODULE_SCENARIOS: dict[str, Scenarios] = {
     "src/cleveragents/application/services/persistent_session_service.py": Scenarios(
         SERVICE_RULES
         + features(
+            "service_contract",
             "message_windows",
             "session_listing",
             "retention",
@@ -102,7 +104,8 @@ MODULE_SCENARIOS: dict[str, Scenarios] = {
         features("scoped_state", "adk_session_service")
     ),
     "src/cleveragents/application/services/sequence_rules.py": Scenarios(
-        features("loud_reads", "append_safety", "pop_last_message")
+        features("message_windows", "loud_reads", "append_safety", "pop_last_message")
+        + features("session_persistence")
     ),
     "src/cleveragents/application/services/session_cursor.py": Scenarios(
         features("message_windows", "session_listing")
