@@ -385,6 +385,20 @@ Feature: A bad export document is refused whole, with the error that names its d
     And the database is unchanged
     And the original session is unchanged
 
+  Scenario Outline: Empty objects and lists in a document are read whole (<form>)
+    When I set the document's messages[0].metadata to {}
+    And I set the document's messages[1].metadata to {"empty": {}, "none": [], "after": 1}
+    And I recompute the document's checksum
+    And I try to import the document as <form>
+    Then the import gives a new session with 3 messages
+    And the imported messages' metadata are {}, {"empty": {}, "none": [], "after": 1} and {"index": 2}
+
+    Examples:
+      | form                                     |
+      | JSON text                                |
+      | a binary file                            |
+      | a binary file that gives one byte a read |
+
   Scenario: A recomputed checksum over a well-formed edit is accepted
     When I set the document's session.title to "Edited by hand"
     And I recompute the document's checksum
@@ -462,6 +476,19 @@ Feature: A bad export document is refused whole, with the error that names its d
       | form        |
       | JSON text   |
       | UTF-8 bytes |
+      | a file on disk |
+
+  Scenario Outline: A streamed document one byte over the size limit is refused (<form>)
+    Given an importer whose size limit is one byte below the document's UTF-8 size
+    When I try to import the document as <form>
+    Then the call fails with ExportDocumentTooLargeError mentioning "export document is over"
+    And the database is unchanged
+    And the original session is unchanged
+
+    Examples:
+      | form                                     |
+      | a binary file                            |
+      | a binary file that gives one byte a read |
 
   Scenario Outline: A document exactly at the size limit is accepted (<form>)
     Given an importer whose size limit is exactly the document's UTF-8 size
@@ -470,9 +497,12 @@ Feature: A bad export document is refused whole, with the error that names its d
     And the original session is unchanged
 
     Examples:
-      | form        |
-      | JSON text   |
-      | UTF-8 bytes |
+      | form                                     |
+      | JSON text                                |
+      | UTF-8 bytes                              |
+      | a file on disk                           |
+      | a binary file                            |
+      | a binary file that gives one byte a read |
 
   Scenario Outline: A document with more messages than allowed is refused (<form>)
     Given an importer that accepts at most 2 messages per document

@@ -21,6 +21,7 @@ import io
 import json
 import re
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from behave import given, then, when
@@ -317,6 +318,33 @@ def when_import_binary_file(context: Context) -> None:
     try_import(context, io.BytesIO(json_text(context.document).encode("utf-8")))
 
 
+class OneByteAtATime:
+    """A binary file that gives at most one byte a read, as a slow pipe may: every value
+    ends where the data read so far ends."""
+
+    def __init__(self, data: bytes) -> None:
+        self._data = data
+        self._position = 0
+
+    def read(self, size: int = -1, /) -> bytes:
+        piece = self._data[self._position : self._position + 1]
+        self._position += len(piece)
+        return piece
+
+
+@when("I try to import the document as a binary file that gives one byte a read")
+def when_import_trickle(context: Context) -> None:
+    try_import(context, OneByteAtATime(json_text(context.document).encode("utf-8")))
+
+
+@when("I try to import the document as a file on disk")
+def when_import_disk_file(context: Context) -> None:
+    path = Path(context.work_directory) / "import-validation-document.json"
+    path.write_bytes(json_text(context.document).encode("utf-8"))
+    with path.open("rb") as file:
+        try_import(context, file)
+
+
 @when("I try to import the document as a binary file with its messages first")
 def when_import_messages_first(context: Context) -> None:
     document = {"messages": context.document["messages"], **context.document}
@@ -437,3 +465,11 @@ def then_imported(context: Context, count: int) -> None:
     assert imported.message_count == count, imported
     messages = context.service.get_messages(imported.id)
     assert [m.sequence for m in messages] == list(range(count)), messages
+
+
+@then("the imported messages' metadata are {first}, {second} and {third}")
+def then_imported_metadata(context: Context, first: str, second: str, third: str) -> None:
+    then_succeeds(context)
+    stored = [message.metadata for message in context.service.get_messages(context.result.id)]
+    wanted = [ast.literal_eval(value) for value in (first, second, third)]
+    assert stored == wanted, stored
