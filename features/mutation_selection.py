@@ -75,6 +75,7 @@ MODULE_SCENARIOS: dict[str, Scenarios] = {
     ),
     "src/cleveragents/application/services/export_stream.py": Scenarios(
         features("streaming_export", "streaming_hostile", "import_limits", "export_signing")
+        + features("import_validation")
     ),
     "src/cleveragents/application/services/identifiers.py": Scenarios(
         features("ulid_ids", "session_persistence", "batch_append", "caller_session_ids")
@@ -85,7 +86,7 @@ MODULE_SCENARIOS: dict[str, Scenarios] = {
         + SERVICE_RULES
     ),
     "src/cleveragents/application/services/json_stream.py": Scenarios(
-        features("streaming_hostile", "streaming_export", "import_limits")
+        features("streaming_hostile", "streaming_export", "import_limits", "import_validation")
     ),
     "src/cleveragents/application/services/persistent_session_service.py": Scenarios(
         SERVICE_RULES
