@@ -81,6 +81,15 @@ Feature: Session persistence
     And reading the messages back gives the same roles and contents in order
     And the session has 5 messages
 
+  Scenario: A message may have no text, as a tool call often has none
+    Given a session for actor "caller"
+    When I append these messages:
+      | role      | content |
+      | assistant |         |
+      | tool      | 21      |
+    Then the messages have sequences 0, 1
+    And reading the messages back gives the same roles and contents in order
+
   Scenario: Appending a message updates the session's activity time
     Given a session for actor "chatter"
     When I append a "user" message "hello"
