@@ -28,7 +28,7 @@ Feature: The library's ids are ULIDs that keep increasing within one millisecond
     Then the second id decodes to the millisecond 1700000000124 and random bits 0x0102030405060708090a
 
   Scenario: The last random value of a millisecond is used, and the id after it draws fresh bits
-    Given the clock stands at 1700000000123456789 nanoseconds and random bytes are all 0xff but the last, 0xfe
+    Given the clock stands at 1700000000122456789 nanoseconds and random bytes are all 0xff but the last, 0xfe
     When the library makes 3 ids one by one
     Then the ids have the random bits 0xfffffffffffffffffffe, 0xffffffffffffffffffff and 0xfffffffffffffffffffe
-    And every id decodes to the millisecond 1700000000123
+    And every id decodes to the millisecond 1700000000122
