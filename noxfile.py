@@ -734,7 +734,14 @@ def mutation(session: nox.Session) -> None:
     finally:
         for worker in workers:
             worker.terminate()
-            worker.wait(timeout=30)
+        for worker in workers:
+            try:
+                worker.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                # A worker in the middle of a mutant may not stop for a signal; its copy
+                # of the tree is made afresh by the next run.
+                worker.kill()
+                worker.wait()
     session.run("cr-report", "--show-pending", database)
 
 
