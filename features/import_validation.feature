@@ -473,10 +473,17 @@ Feature: A bad export document is refused whole, with the error that names its d
     And the original session is unchanged
 
     Examples:
-      | form        |
-      | JSON text   |
-      | UTF-8 bytes |
-      | a file on disk |
+      | form                                      |
+      | JSON text                                 |
+      | UTF-8 bytes                               |
+      | a file on disk                            |
+      | a file on disk that cannot tell its place |
+
+  Scenario: A document of as many characters as the size limit but more UTF-8 bytes is refused
+    Given an importer whose size limit is the document's length in characters, below its UTF-8 size
+    When I try to import the document as JSON text
+    Then the call fails with ExportDocumentTooLargeError mentioning "export document is"
+    And the database is unchanged
 
   Scenario Outline: A streamed document one byte over the size limit is refused (<form>)
     Given an importer whose size limit is one byte below the document's UTF-8 size
@@ -497,12 +504,13 @@ Feature: A bad export document is refused whole, with the error that names its d
     And the original session is unchanged
 
     Examples:
-      | form                                     |
-      | JSON text                                |
-      | UTF-8 bytes                              |
-      | a file on disk                           |
-      | a binary file                            |
-      | a binary file that gives one byte a read |
+      | form                                      |
+      | JSON text                                 |
+      | UTF-8 bytes                               |
+      | a file on disk                            |
+      | a file on disk that cannot tell its place |
+      | a binary file                             |
+      | a binary file that gives one byte a read  |
 
   Scenario Outline: A document with more messages than allowed is refused (<form>)
     Given an importer that accepts at most 2 messages per document

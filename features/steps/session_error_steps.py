@@ -22,7 +22,7 @@ import json
 import re
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from behave import given, then, when
 from behave.runner import Context
@@ -164,6 +164,13 @@ def given_importer_below_size(context: Context) -> None:
 def given_importer_at_size(context: Context) -> None:
     size = len(json_text(context.document).encode("utf-8"))
     limited_importer(context, ImportLimits(max_document_bytes=size))
+
+
+@given("an importer whose size limit is the document's length in characters, below its UTF-8 size")
+def given_importer_at_characters(context: Context) -> None:
+    text = json_text(context.document)
+    assert len(text) < len(text.encode("utf-8")), "the document is all ASCII"
+    limited_importer(context, ImportLimits(max_document_bytes=len(text)))
 
 
 @given("an importer that accepts at most {count:d} messages per document")
@@ -343,6 +350,30 @@ def when_import_disk_file(context: Context) -> None:
     path.write_bytes(json_text(context.document).encode("utf-8"))
     with path.open("rb") as file:
         try_import(context, file)
+
+
+class NoPosition:
+    """A file on disk whose position cannot be asked, as with some wrapped streams."""
+
+    def __init__(self, file: BinaryIO) -> None:
+        self._file = file
+
+    def fileno(self) -> int:
+        return self._file.fileno()
+
+    def tell(self) -> int:
+        raise OSError("this stream does not report its position")
+
+    def read(self, size: int = -1, /) -> bytes:
+        return self._file.read(size)
+
+
+@when("I try to import the document as a file on disk that cannot tell its place")
+def when_import_without_position(context: Context) -> None:
+    path = Path(context.work_directory) / "import-validation-document.json"
+    path.write_bytes(json_text(context.document).encode("utf-8"))
+    with path.open("rb") as file:
+        try_import(context, NoPosition(file))
 
 
 @when("I try to import the document as a binary file with its messages first")
