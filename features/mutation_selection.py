@@ -72,7 +72,7 @@ MODULE_SCENARIOS: dict[str, Scenarios] = {
     "src/cleveragents/application/services/blocking_calls.py": ASYNC_FACADE,
     "src/cleveragents/application/services/export_document.py": Scenarios(
         features("import_validation", "export_signing", "loud_reads", "import_limits")
-        + features("session_persistence")
+        + features("session_persistence", "immutable_entities")
     ),
     "src/cleveragents/application/services/export_stream.py": Scenarios(
         features("streaming_export", "streaming_hostile", "import_limits", "export_signing")

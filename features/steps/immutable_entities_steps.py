@@ -9,6 +9,7 @@ from typing import Any
 from behave import then, when
 from behave.runner import Context
 
+from cleveragents.application.services import ImportLimits
 from cleveragents.domain import NewMessage
 from cleveragents.domain.scoped_state import ScopedState, UserSession
 
@@ -24,6 +25,7 @@ def returned_value(context: Context, entity: str) -> Any:
         "actor statistics": lambda: service.statistics()[0],
         "new message": lambda: NewMessage("user", "as built"),
         "scoped state": lambda: ScopedState(user={"tier": "gold"}),
+        "import limits": lambda: ImportLimits(max_messages=5),
         "user session": lambda: UserSession(
             session=session, user_id="ann", state=ScopedState(), messages=[]
         ),
