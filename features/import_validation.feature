@@ -504,13 +504,14 @@ Feature: A bad export document is refused whole, with the error that names its d
     And the original session is unchanged
 
     Examples:
-      | form                                      |
-      | JSON text                                 |
-      | UTF-8 bytes                               |
-      | a file on disk                            |
-      | a file on disk that cannot tell its place |
-      | a binary file                             |
-      | a binary file that gives one byte a read  |
+      | form                                               |
+      | JSON text                                          |
+      | UTF-8 bytes                                        |
+      | a file on disk                                     |
+      | a file on disk that cannot tell its place          |
+      | a file on disk read from where the document starts |
+      | a binary file                                      |
+      | a binary file that gives one byte a read           |
 
   Scenario Outline: A document with more messages than allowed is refused (<form>)
     Given an importer that accepts at most 2 messages per document

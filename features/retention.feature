@@ -32,6 +32,11 @@ Feature: Retention: purging sessions that have been inactive too long
     And the purge took 3 delete transactions
     And 4 sessions remain
 
+  Scenario: An age of zero purges every session inactive until now
+    When I purge sessions older than 0 days
+    Then 12 sessions were purged
+    And 0 sessions remain
+
   Scenario: A purge before a moment uses that moment
     When I purge sessions last active before 10 days ago as a timezone-aware moment
     Then 8 sessions were purged

@@ -352,6 +352,16 @@ def when_import_disk_file(context: Context) -> None:
         try_import(context, file)
 
 
+@when("I try to import the document as a file on disk read from where the document starts")
+def when_import_after_preamble(context: Context) -> None:
+    preamble = b"# exported by a nightly job\n"
+    path = Path(context.work_directory) / "import-validation-document.json"
+    path.write_bytes(preamble + json_text(context.document).encode("utf-8"))
+    with path.open("rb") as file:
+        file.seek(len(preamble))
+        try_import(context, file)
+
+
 class NoPosition:
     """A file on disk whose position cannot be asked, as with some wrapped streams."""
 
