@@ -48,7 +48,7 @@ MODULE_SCENARIOS: dict[str, Scenarios] = {
     "src/cleveragents/domain/errors.py": Scenarios(features("session_errors", "no_secrets")),
     "src/cleveragents/domain/limits.py": Scenarios(
         features("session_errors", "message_windows", "import_validation", "import_limits")
-        + features("migrations")
+        + features("session_listing", "migrations")
     ),
     "src/cleveragents/domain/scoped_state.py": Scenarios(
         features("scoped_state", "immutable_entities")
