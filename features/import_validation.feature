@@ -385,9 +385,10 @@ Feature: A bad export document is refused whole, with the error that names its d
     And the database is unchanged
     And the original session is unchanged
 
-  Scenario Outline: Empty objects and lists in a document are read whole (<form>)
+  Scenario Outline: Empty objects, lists and texts in a document are read whole (<form>)
     When I set the document's messages[0].metadata to {}
     And I set the document's messages[1].metadata to {"empty": {}, "none": [], "after": 1}
+    And I set the document's messages[2].content to ""
     And I recompute the document's checksum
     And I try to import the document as <form>
     Then the import gives a new session with 3 messages
@@ -398,6 +399,17 @@ Feature: A bad export document is refused whole, with the error that names its d
       | JSON text                                |
       | a binary file                            |
       | a binary file that gives one byte a read |
+
+  Scenario Outline: A second messages field after the messages is refused as a duplicate key (<form>)
+    When I try to import the document with a second, empty messages field at its end as <form>
+    Then the call fails with InvalidExportDocumentError mentioning "duplicate key 'messages'"
+    And the database is unchanged
+    And the original session is unchanged
+
+    Examples:
+      | form          |
+      | JSON text     |
+      | a binary file |
 
   Scenario: A recomputed checksum over a well-formed edit is accepted
     When I set the document's session.title to "Edited by hand"

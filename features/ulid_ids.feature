@@ -13,9 +13,10 @@ Feature: The library's ids are ULIDs that keep increasing within one millisecond
     Then the id decodes to the millisecond <millisecond> and random bits 0x0102030405060708090a
 
     Examples:
-      | when                               | nanoseconds           | millisecond     |
-      | 2023                               | 1700000000123456789   | 1700000000123   |
-      | the last millisecond a ULID holds  | 281474976710655999999 | 281474976710655 |
+      | when                                | nanoseconds           | millisecond     |
+      | 2023                                | 1700000000123456789   | 1700000000123   |
+      | the last millisecond a ULID holds   | 281474976710655999999 | 281474976710655 |
+      | 2604, bit 44 of the millisecond set | 20015998343868999999  | 20015998343868  |
 
   Scenario: Ids made within one millisecond follow each other, singly and in batches
     Given the clock stands at 1700000000123456789 nanoseconds and random bytes count up from 1

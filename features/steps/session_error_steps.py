@@ -362,6 +362,14 @@ def when_import_after_preamble(context: Context) -> None:
         try_import(context, file)
 
 
+@when("I try to import the document with a second, empty messages field at its end as {form}")
+def when_import_second_messages(context: Context, form: str) -> None:
+    text = json_text(context.document)
+    assert text.endswith("}"), text[-20:]
+    doubled = text[:-1] + ', "messages": []}'
+    try_import(context, doubled if form == "JSON text" else io.BytesIO(doubled.encode("utf-8")))
+
+
 class NoPosition:
     """A file on disk whose position cannot be asked, as with some wrapped streams."""
 
