@@ -54,7 +54,7 @@ MODULE_SCENARIOS: dict[str, Scenarios] = {
         features("scoped_state", "immutable_entities")
     ),
     "src/cleveragents/domain/session.py": Scenarios(
-        features("immutable_entities", "session_persistence", "statistics")
+        features("immutable_entities", "service_contract", "session_persistence", "statistics")
     ),
     "src/cleveragents/domain/session_service.py": Scenarios(
         features("service_contract", "streaming_export")

@@ -34,3 +34,13 @@ def then_same_parameters(context: Context, contract: str, service: str) -> None:
         if parameters(getattr(declared, name)) != parameters(getattr(implementation, name))
     }
     assert not differences, differences
+
+
+@then(
+    "a TokenUsage built without arguments has {inputs:d} input, {outputs:d} output "
+    "and {total:d} total tokens"
+)
+def then_empty_token_usage(context: Context, inputs: int, outputs: int, total: int) -> None:
+    usage = domain.TokenUsage()
+    counts = (usage.input_tokens, usage.output_tokens, usage.total_tokens)
+    assert counts == (inputs, outputs, total), counts
