@@ -20,6 +20,13 @@ Feature: Session persistence
       """
     Then reading the session back gives title "Trip to Lisbon" and that metadata
 
+  Scenario: A blank title is the caller's to choose, and kept as given
+    When I create a session for actor "planner" titled " " with metadata:
+      """
+      {}
+      """
+    Then reading the session back gives title " " and that metadata
+
   Scenario: Every session gets its own id
     When I create 20 sessions for actor "planner"
     Then the 20 sessions have 20 distinct ids
