@@ -15,6 +15,15 @@ Feature: Appending a batch of messages in one transaction
     And reading the session's history gives the batch back exactly after the first 2 messages
     And the session's updated_at equals the batch's created_at
 
+  Scenario: A batch may hold messages with no text, as tool calls often are
+    Given a session for actor "planner" with 2 messages
+    When I append a batch of these messages:
+      | role      | content | metadata            | token_count |
+      | assistant |         | {"tool_calls": 1}   | 7           |
+      | tool      | 21      | {"tool": "weather"} |             |
+    Then the batch came back with sequences 2, 3
+    And reading the session's history gives the batch back exactly after the first 2 messages
+
   Scenario: Items may be NewMessage objects or plain mappings
     Given a session for actor "planner"
     When I append a batch of 1 NewMessage and 1 mapping
