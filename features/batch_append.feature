@@ -80,6 +80,15 @@ Feature: Appending a batch of messages in one transaction
     When I try to append a batch of 3 messages expecting next sequence 4
     Then the batch came back with sequences 4, 5, 6
 
+  Scenario: An empty batch checks the expected next sequence as a full one does
+    Given a session for actor "planner" with 4 messages
+    When I try to append a batch of 0 messages expecting next sequence 3
+    Then the call fails with SequenceConflictError mentioning "expected next sequence 3, but it is 4"
+    And the database is unchanged
+    When I try to append a batch of 0 messages expecting next sequence 4
+    Then the batch came back empty
+    And the database is unchanged
+
   Scenario: A batch costs two statements whatever its size (three without UPDATE ... RETURNING)
     Given a session for actor "planner" with 1 messages
     When I append a batch of 200 messages while counting the statements sent
