@@ -43,14 +43,15 @@ Feature: Appending a batch of messages in one transaction
     And the database is unchanged
 
     Examples:
-      | defect                  | mention                                |
-      | a blank role            | messages[2].role must not be empty     |
-      | content that is no text | messages[2].content must be a string   |
-      | a negative token count  | messages[2].token_count must not be negative |
-      | an unknown field        | messages[2] has unknown field(s): colour |
-      | no content              | messages[2] lacks required field(s): content |
-      | metadata that is a list | messages[2].metadata must be a JSON object |
-      | the wrong type          | messages[2] must be a NewMessage or a mapping |
+      | defect                                                      | mention                                                                   |
+      | a blank role                                                | messages[2].role must not be empty                                        |
+      | content that is no text                                     | messages[2].content must be a string                                      |
+      | a negative token count                                      | messages[2].token_count must not be negative                              |
+      | an unknown field                                            | messages[2] has unknown field(s): colour                                  |
+      | no content                                                  | messages[2] lacks required field(s): content                              |
+      | metadata that is a list                                     | messages[2].metadata must be a JSON object                                |
+      | the wrong type                                              | messages[2] must be a NewMessage or a mapping                             |
+      | content under the row limit that its metadata takes over it | messages[2].content and metadata take 8400011 bytes; the limit is 8323072 |
 
   Scenario Outline: A batch that is not a list of messages is refused (<batch>)
     Given a session for actor "planner" with 1 messages
