@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import sqlite3
 import subprocess
 import sys
 import tarfile
@@ -762,33 +763,50 @@ MUTATION_WORK = Path("build/mutation")
 MUTATION_TREE = ("src", "features", "migrations", "alembic.ini", "README.md", "docs")
 
 
+def copy_tree(destination: Path, names: tuple[str, ...]) -> None:
+    """A fresh copy of the named files and directories of the project in ``destination``."""
+    shutil.rmtree(destination, ignore_errors=True)
+    destination.mkdir(parents=True)
+    for name in names:
+        source = Path(name)
+        if source.is_dir():
+            bytecode = shutil.ignore_patterns("__pycache__")
+            shutil.copytree(source, destination / name, ignore=bytecode)
+        else:
+            shutil.copy2(source, destination / name)
+
+
 @nox.session
 def mutation(session: nox.Session) -> None:
     """Mutation testing of domain/ and application/ with cosmic-ray (not in the default run).
 
     Settings in mutation.toml; one worker per URL there, each in its own copy of the source
     tree, so mutants never meet. Results go to build/mutation/session.sqlite; the run resumes
-    where it stopped when started again with ``-- resume``.
+    where it stopped when started again with ``-- resume``, and ``-- retest`` resumes after
+    forgetting the survivors, to test them against scenarios added since.
     """
     session.install("-e", ".[test]", "cosmic-ray>=8.7")
     MUTATION_WORK.mkdir(parents=True, exist_ok=True)
     database = str(MUTATION_WORK / "session.sqlite")
-    if session.posargs != ["resume"]:
+    if session.posargs not in (["resume"], ["retest"]):
         session.run("cosmic-ray", "init", str(MUTATION_CONFIG), database, "--force")
         session.run("cr-filter-operators", database, str(MUTATION_CONFIG))
+    # Again on resuming: lines marked since the run began are left out too.
+    session.run("cr-filter-pragma", database)
+    if session.posargs == ["retest"]:
+        with sqlite3.connect(database) as results:
+            results.execute("DELETE FROM work_results WHERE test_outcome = 'SURVIVED'")
+    # The test command finds the mutated module by comparing a worker's tree with this copy.
+    copy_tree(MUTATION_WORK / "pristine", ("src",))
     text = MUTATION_CONFIG.read_text(encoding="utf-8")
     ports = re.findall(r"http://127\.0\.0\.1:(\d+)", text)
     workers = []
     for port in ports:
         copy = MUTATION_WORK / f"worker-{port}"
-        shutil.rmtree(copy, ignore_errors=True)
-        for name in MUTATION_TREE:
-            source = Path(name)
-            if source.is_dir():
-                shutil.copytree(source, copy / name, ignore=shutil.ignore_patterns("__pycache__"))
-            else:
-                copy.mkdir(parents=True, exist_ok=True)
-                shutil.copy2(source, copy / name)
+        copy_tree(copy, MUTATION_TREE)
+        # Bytecode made now, from the unmutated files, spares each mutant compiling them all;
+        # a mutated file no longer matches its bytecode and is compiled afresh.
+        session.run("python", "-m", "compileall", "-q", str(copy / "src"), str(copy / "features"))
         environment = {
             **os.environ,
             "PYTHONPATH": "src",
@@ -810,7 +828,14 @@ def mutation(session: nox.Session) -> None:
     finally:
         for worker in workers:
             worker.terminate()
-            worker.wait(timeout=30)
+        for worker in workers:
+            try:
+                worker.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                # A worker in the middle of a mutant may not stop for a signal; its copy
+                # of the tree is made afresh by the next run.
+                worker.kill()
+                worker.wait()
     session.run("cr-report", "--show-pending", database)
 
 

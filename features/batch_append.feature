@@ -15,6 +15,15 @@ Feature: Appending a batch of messages in one transaction
     And reading the session's history gives the batch back exactly after the first 2 messages
     And the session's updated_at equals the batch's created_at
 
+  Scenario: A batch may hold messages with no text, as tool calls often are
+    Given a session for actor "planner" with 2 messages
+    When I append a batch of these messages:
+      | role      | content | metadata            | token_count |
+      | assistant |         | {"tool_calls": 1}   | 7           |
+      | tool      | 21      | {"tool": "weather"} |             |
+    Then the batch came back with sequences 2, 3
+    And reading the session's history gives the batch back exactly after the first 2 messages
+
   Scenario: Items may be NewMessage objects or plain mappings
     Given a session for actor "planner"
     When I append a batch of 1 NewMessage and 1 mapping
@@ -34,14 +43,15 @@ Feature: Appending a batch of messages in one transaction
     And the database is unchanged
 
     Examples:
-      | defect                  | mention                                |
-      | a blank role            | messages[2].role must not be empty     |
-      | content that is no text | messages[2].content must be a string   |
-      | a negative token count  | messages[2].token_count must not be negative |
-      | an unknown field        | messages[2] has unknown field(s): colour |
-      | no content              | messages[2] lacks required field(s): content |
-      | metadata that is a list | messages[2].metadata must be a JSON object |
-      | the wrong type          | messages[2] must be a NewMessage or a mapping |
+      | defect                                                      | mention                                                                   |
+      | a blank role                                                | messages[2].role must not be empty                                        |
+      | content that is no text                                     | messages[2].content must be a string                                      |
+      | a negative token count                                      | messages[2].token_count must not be negative                              |
+      | an unknown field                                            | messages[2] has unknown field(s): colour                                  |
+      | no content                                                  | messages[2] lacks required field(s): content                              |
+      | metadata that is a list                                     | messages[2].metadata must be a JSON object                                |
+      | the wrong type                                              | messages[2] must be a NewMessage or a mapping                             |
+      | content under the row limit that its metadata takes over it | messages[2].content and metadata take 8400011 bytes; the limit is 8323072 |
 
   Scenario Outline: A batch that is not a list of messages is refused (<batch>)
     Given a session for actor "planner" with 1 messages
@@ -71,13 +81,23 @@ Feature: Appending a batch of messages in one transaction
     When I try to append a batch of 3 messages expecting next sequence 4
     Then the batch came back with sequences 4, 5, 6
 
+  Scenario: An empty batch checks the expected next sequence as a full one does
+    Given a session for actor "planner" with 4 messages
+    When I try to append a batch of 0 messages expecting next sequence 3
+    Then the call fails with SequenceConflictError mentioning "expected next sequence 3, but it is 4"
+    And the database is unchanged
+    When I try to append a batch of 0 messages expecting next sequence 4
+    Then the batch came back empty
+    And the database is unchanged
+
   Scenario: A batch costs two statements whatever its size (three without UPDATE ... RETURNING)
     Given a session for actor "planner" with 1 messages
     When I append a batch of 200 messages while counting the statements sent
     Then the batch came back with 200 contiguous sequences from 1
     And the batch sent one counter update and one insert
 
-  @conformance
+  # @slow: threads racing for seconds; mutation testing leaves it to the full suite.
+  @conformance @slow
   Scenario: Concurrent batches and single appends never interleave or lose a message
     Given a session for actor "swarm"
     When 4 threads each append 25 batches of 4 messages and 10 single messages to that session

@@ -62,6 +62,11 @@ Feature: Sessions stored under the caller's own ids
       | of 129 characters        | 129 times "a"       | 129 characters long; the limit is 128 |
       | that is a number         | the number 42       | session_id must be a string, got int |
 
+  Scenario: An id of spaces only is the caller's to choose, and kept exactly
+    Given a session for actor "bystander"
+    When I create a session for actor "framework" with the id "   "
+    Then the session with the id "   " belongs to actor "framework" with 0 messages
+
   Scenario: Without an id a session still gets a ULID
     When I create a session for actor "framework" without an id
     Then the created session's id is a 26-character ULID

@@ -299,6 +299,7 @@ Feature: A bad export document is refused whole, with the error that names its d
       | messages[2].created_at  | "2026-01-01T00:00:00"  | messages[2].created_at has no timezone                       |
       | messages[2].created_at  | "yesterday"            | messages[2].created_at is not an ISO 8601 timestamp, got 'yesterday' |
       | messages[2].id          | None                   | messages[2].id must be a string, got NoneType                |
+      | messages[2].id          | "i" * 65               | messages[2].id is 65 characters long; the limit is 64        |
       | messages[1]             | ["not", "an", "object"] | messages[1] must be a JSON object, got ['not', 'an', 'object'] |
 
   Scenario: A message with an unknown field is refused
@@ -384,6 +385,32 @@ Feature: A bad export document is refused whole, with the error that names its d
     And the database is unchanged
     And the original session is unchanged
 
+  Scenario Outline: Empty objects, lists and texts in a document are read whole (<form>)
+    When I set the document's messages[0].metadata to {}
+    And I set the document's messages[1].metadata to {"empty": {}, "none": [], "after": 1}
+    And I set the document's messages[2].content to ""
+    And I recompute the document's checksum
+    And I try to import the document as <form>
+    Then the import gives a new session with 3 messages
+    And the imported messages' metadata are {}, {"empty": {}, "none": [], "after": 1} and {"index": 2}
+
+    Examples:
+      | form                                     |
+      | JSON text                                |
+      | a binary file                            |
+      | a binary file that gives one byte a read |
+
+  Scenario Outline: A second messages field after the messages is refused as a duplicate key (<form>)
+    When I try to import the document with a second, empty messages field at its end as <form>
+    Then the call fails with InvalidExportDocumentError mentioning "duplicate key 'messages'"
+    And the database is unchanged
+    And the original session is unchanged
+
+    Examples:
+      | form          |
+      | JSON text     |
+      | a binary file |
+
   Scenario: A recomputed checksum over a well-formed edit is accepted
     When I set the document's session.title to "Edited by hand"
     And I recompute the document's checksum
@@ -458,9 +485,29 @@ Feature: A bad export document is refused whole, with the error that names its d
     And the original session is unchanged
 
     Examples:
-      | form        |
-      | JSON text   |
-      | UTF-8 bytes |
+      | form                                      |
+      | JSON text                                 |
+      | UTF-8 bytes                               |
+      | a file on disk                            |
+      | a file on disk that cannot tell its place |
+
+  Scenario: A document of as many characters as the size limit but more UTF-8 bytes is refused
+    Given an importer whose size limit is the document's length in characters, below its UTF-8 size
+    When I try to import the document as JSON text
+    Then the call fails with ExportDocumentTooLargeError mentioning "export document is"
+    And the database is unchanged
+
+  Scenario Outline: A streamed document one byte over the size limit is refused (<form>)
+    Given an importer whose size limit is one byte below the document's UTF-8 size
+    When I try to import the document as <form>
+    Then the call fails with ExportDocumentTooLargeError mentioning "export document is over"
+    And the database is unchanged
+    And the original session is unchanged
+
+    Examples:
+      | form                                     |
+      | a binary file                            |
+      | a binary file that gives one byte a read |
 
   Scenario Outline: A document exactly at the size limit is accepted (<form>)
     Given an importer whose size limit is exactly the document's UTF-8 size
@@ -469,9 +516,14 @@ Feature: A bad export document is refused whole, with the error that names its d
     And the original session is unchanged
 
     Examples:
-      | form        |
-      | JSON text   |
-      | UTF-8 bytes |
+      | form                                               |
+      | JSON text                                          |
+      | UTF-8 bytes                                        |
+      | a file on disk                                     |
+      | a file on disk that cannot tell its place          |
+      | a file on disk read from where the document starts |
+      | a binary file                                      |
+      | a binary file that gives one byte a read           |
 
   Scenario Outline: A document with more messages than allowed is refused (<form>)
     Given an importer that accepts at most 2 messages per document
@@ -485,3 +537,28 @@ Feature: A bad export document is refused whole, with the error that names its d
       | a dict      |
       | JSON text   |
       | UTF-8 bytes |
+
+  Scenario Outline: A streamed document with more messages than allowed is refused (<form>)
+    Given an importer that accepts at most 2 messages per document
+    When I try to import the document as <form>
+    Then the call fails with ExportDocumentTooLargeError mentioning "export document has more than 2 messages; the limit is 2"
+    And the database is unchanged
+    And the original session is unchanged
+
+    Examples:
+      | form                                  |
+      | a binary file                         |
+      | a binary file with its messages first |
+
+  Scenario Outline: A document with exactly as many messages as allowed is accepted (<form>)
+    Given an importer that accepts at most 3 messages per document
+    When I try to import the document as <form>
+    Then the import gives a new session with 3 messages
+    And the original session is unchanged
+
+    Examples:
+      | form                                  |
+      | a dict                                |
+      | UTF-8 bytes                           |
+      | a binary file                         |
+      | a binary file with its messages first |

@@ -69,3 +69,5 @@ Feature: Reading a long history by cursor and by latest window
       | after_sequence -1      | after_sequence must not be negative       |
       | before_sequence "5"    | before_sequence must be an integer        |
       | last True              | last must be an integer                   |
+      | last 2147483648        | last is 2147483648; the limit is 2147483647 |
+      | after_sequence 2147483648 | after_sequence is 2147483648; the limit is 2147483647 |

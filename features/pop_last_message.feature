@@ -39,6 +39,8 @@ Feature: Taking back the last message
     And 8 pops returned nothing
     And the session holds no messages with message_count 0
 
+  # @slow: threads racing for seconds; mutation testing leaves it to the full suite.
+  @slow
   Scenario: Poppers and appenders at once leave a gap-free history
     Given a session for actor "churn" with 20 messages
     When 4 threads pop the last message 10 times each while 4 threads append 10 messages each

@@ -34,6 +34,11 @@ Feature: Retention: purging sessions that have been inactive too long
     And the purge reported batches of 3, 3 and 2
     And 4 sessions remain
 
+  Scenario: An age of zero purges every session inactive until now
+    When I purge sessions older than 0 days
+    Then 12 sessions were purged
+    And 0 sessions remain
+
   Scenario: A purge before a moment uses that moment
     When I purge sessions last active before 10 days ago as a timezone-aware moment
     Then 8 sessions were purged
@@ -48,3 +53,7 @@ Feature: Retention: purging sessions that have been inactive too long
       | a negative age        | older_than must not be a negative age |
       | a naive datetime      | older_than must be timezone-aware  |
       | the number 30         | older_than must be a timedelta or a datetime, got int |
+
+  Scenario: A purge batch size below one session is refused when the service opens
+    When I try to open a service that purges at most 0 sessions per transaction
+    Then the call fails with InvalidSessionDataError mentioning "must be at least 1, got 0"

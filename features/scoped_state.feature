@@ -24,5 +24,6 @@ Feature: Sessions owned by a user, with state at actor, user and session scope
       | create a scoped session           | a value that is not JSON   | session state key 'tags' holds a value that is not JSON data |
       | create a scoped session           | a user state that is a list | user state must be a mapping                 |
       | create a scoped session           | a blank user id            | user_id must not be empty or blank           |
+      | append to scoped session a1       | a number JSON cannot carry | user state key 'score' holds a value that is not JSON data |
       | append to scoped session a1       | a value that is not JSON   | session state key 'tags' holds a value that is not JSON data |
       | read scoped session a1            | a naive since              | since must be a timezone-aware datetime      |

@@ -30,6 +30,12 @@ Feature: Listing sessions by owner and activity, page after page by cursor
     Then the cursor pages hold 2, 2, 1 sessions and the last page has no next cursor
     And together the cursor pages hold every session of actor "twin" once, newest created first
 
+  Scenario: Sessions under ids that are not ASCII are paged by cursor like any other
+    Given 5 sessions for actor "umlaut" under the ids "größe-1" upward
+    When I list the sessions of actor "umlaut" in cursor pages of 2
+    Then the cursor pages hold 2, 2, 1 sessions and the last page has no next cursor
+    And together the cursor pages hold every session of actor "umlaut" once, newest created first
+
   Scenario: A page size of sys.maxsize, meaning "all of them", lists every session on every backend
     Given 4 sessions for actor "delta"
     When I list the sessions of actor "delta" in cursor pages of 9223372036854775807

@@ -20,6 +20,13 @@ Feature: Session persistence
       """
     Then reading the session back gives title "Trip to Lisbon" and that metadata
 
+  Scenario: A blank title is the caller's to choose, and kept as given
+    When I create a session for actor "planner" titled " " with metadata:
+      """
+      {}
+      """
+    Then reading the session back gives title " " and that metadata
+
   Scenario: Every session gets its own id
     When I create 20 sessions for actor "planner"
     Then the 20 sessions have 20 distinct ids
@@ -80,6 +87,15 @@ Feature: Session persistence
     Then the messages have sequences 0, 1, 2, 3, 4
     And reading the messages back gives the same roles and contents in order
     And the session has 5 messages
+
+  Scenario: A message may have no text, as a tool call often has none
+    Given a session for actor "caller"
+    When I append these messages:
+      | role      | content |
+      | assistant |         |
+      | tool      | 21      |
+    Then the messages have sequences 0, 1
+    And reading the messages back gives the same roles and contents in order
 
   Scenario: Appending a message updates the session's activity time
     Given a session for actor "chatter"

@@ -70,6 +70,8 @@ def when_append_defective(context: Context, defect: str) -> None:
         item = {"role": "tool"}
     elif defect == "metadata that is a list":
         item = {**bad, "metadata": [1, 2]}
+    elif defect == "content under the row limit that its metadata takes over it":
+        item = {**bad, "content": "c" * 8_000_000, "metadata": {"pad": "m" * 400_000}}
     else:
         assert defect == "the wrong type", defect
         item = ("tool", "fine")

@@ -9,7 +9,9 @@ from typing import Any
 from behave import then, when
 from behave.runner import Context
 
+from cleveragents.application.services import ImportLimits
 from cleveragents.domain import NewMessage
+from cleveragents.domain.scoped_state import ScopedState, UserSession
 
 
 def returned_value(context: Context, entity: str) -> Any:
@@ -22,6 +24,11 @@ def returned_value(context: Context, entity: str) -> Any:
         "token usage": lambda: session.token_usage,
         "actor statistics": lambda: service.statistics()[0],
         "new message": lambda: NewMessage("user", "as built"),
+        "scoped state": lambda: ScopedState(user={"tier": "gold"}),
+        "import limits": lambda: ImportLimits(max_messages=5),
+        "user session": lambda: UserSession(
+            session=session, user_id="ann", state=ScopedState(), messages=[]
+        ),
     }
     return values[entity]()
 
@@ -44,3 +51,11 @@ def then_assignment_refused(context: Context) -> None:
     assert context.assignment_error is not None, "the field was changed in place"
     before, after = context.field_after
     assert before == after, f"the field changed from {before!r} to {after!r}"
+
+
+@then("the returned {entity} has slots for its fields and no attribute dictionary")
+def then_slots(context: Context, entity: str) -> None:
+    value = returned_value(context, entity)
+    fields = {field.name for field in dataclasses.fields(value)}
+    assert set(type(value).__slots__) == fields, type(value).__slots__
+    assert not hasattr(value, "__dict__"), vars(value)

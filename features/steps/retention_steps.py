@@ -51,6 +51,16 @@ def given_batch_size(context: Context, size: int) -> None:
     context.add_cleanup(context.service.close)
 
 
+@when("I try to open a service that purges at most {size:d} sessions per transaction")
+def when_open_with_batch_size(context: Context, size: int) -> None:
+    service = capture_library_error(
+        context,
+        lambda: PersistentSessionService.from_url(context.database_url, purge_batch_size=size),
+    )
+    if service is not None:
+        context.add_cleanup(service.close)
+
+
 def count_deletes(context: Context) -> None:
     context.delete_statements = 0
 

@@ -65,6 +65,7 @@ BAD_STATES: dict[str, tuple[str, ScopedState]] = {
     "a value that is not JSON": ("ann", ScopedState(session={"tags": {1, 2}})),
     "a user state that is a list": ("ann", ScopedState(user=["tier"])),  # type: ignore[arg-type]
     "a blank user id": (" ", ScopedState()),
+    "a number JSON cannot carry": ("ann", ScopedState(user={"score": float("nan")})),
 }
 
 

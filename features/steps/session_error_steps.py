@@ -17,10 +17,12 @@ from __future__ import annotations
 import ast
 import copy
 import hashlib
+import io
 import json
 import re
 from collections.abc import Callable
-from typing import Any
+from pathlib import Path
+from typing import Any, BinaryIO
 
 from behave import given, then, when
 from behave.runner import Context
@@ -162,6 +164,13 @@ def given_importer_below_size(context: Context) -> None:
 def given_importer_at_size(context: Context) -> None:
     size = len(json_text(context.document).encode("utf-8"))
     limited_importer(context, ImportLimits(max_document_bytes=size))
+
+
+@given("an importer whose size limit is the document's length in characters, below its UTF-8 size")
+def given_importer_at_characters(context: Context) -> None:
+    text = json_text(context.document)
+    assert len(text) < len(text.encode("utf-8")), "the document is all ASCII"
+    limited_importer(context, ImportLimits(max_document_bytes=len(text)))
 
 
 @given("an importer that accepts at most {count:d} messages per document")
@@ -311,6 +320,86 @@ def when_import_bytes(context: Context) -> None:
     try_import(context, json_text(context.document).encode("utf-8"))
 
 
+@when("I try to import the document as a binary file")
+def when_import_binary_file(context: Context) -> None:
+    try_import(context, io.BytesIO(json_text(context.document).encode("utf-8")))
+
+
+class OneByteAtATime:
+    """A binary file that gives at most one byte a read, as a slow pipe may: every value
+    ends where the data read so far ends."""
+
+    def __init__(self, data: bytes) -> None:
+        self._data = data
+        self._position = 0
+
+    def read(self, size: int = -1, /) -> bytes:
+        piece = self._data[self._position : self._position + 1]
+        self._position += len(piece)
+        return piece
+
+
+@when("I try to import the document as a binary file that gives one byte a read")
+def when_import_trickle(context: Context) -> None:
+    try_import(context, OneByteAtATime(json_text(context.document).encode("utf-8")))
+
+
+@when("I try to import the document as a file on disk")
+def when_import_disk_file(context: Context) -> None:
+    path = Path(context.work_directory) / "import-validation-document.json"
+    path.write_bytes(json_text(context.document).encode("utf-8"))
+    with path.open("rb") as file:
+        try_import(context, file)
+
+
+@when("I try to import the document as a file on disk read from where the document starts")
+def when_import_after_preamble(context: Context) -> None:
+    preamble = b"# exported by a nightly job\n"
+    path = Path(context.work_directory) / "import-validation-document.json"
+    path.write_bytes(preamble + json_text(context.document).encode("utf-8"))
+    with path.open("rb") as file:
+        file.seek(len(preamble))
+        try_import(context, file)
+
+
+@when("I try to import the document with a second, empty messages field at its end as {form}")
+def when_import_second_messages(context: Context, form: str) -> None:
+    text = json_text(context.document)
+    assert text.endswith("}"), text[-20:]
+    doubled = text[:-1] + ', "messages": []}'
+    try_import(context, doubled if form == "JSON text" else io.BytesIO(doubled.encode("utf-8")))
+
+
+class NoPosition:
+    """A file on disk whose position cannot be asked, as with some wrapped streams."""
+
+    def __init__(self, file: BinaryIO) -> None:
+        self._file = file
+
+    def fileno(self) -> int:
+        return self._file.fileno()
+
+    def tell(self) -> int:
+        raise OSError("this stream does not report its position")
+
+    def read(self, size: int = -1, /) -> bytes:
+        return self._file.read(size)
+
+
+@when("I try to import the document as a file on disk that cannot tell its place")
+def when_import_without_position(context: Context) -> None:
+    path = Path(context.work_directory) / "import-validation-document.json"
+    path.write_bytes(json_text(context.document).encode("utf-8"))
+    with path.open("rb") as file:
+        try_import(context, NoPosition(file))
+
+
+@when("I try to import the document as a binary file with its messages first")
+def when_import_messages_first(context: Context) -> None:
+    document = {"messages": context.document["messages"], **context.document}
+    try_import(context, io.BytesIO(json_text(document).encode("utf-8")))
+
+
 @when("I try to import the document as JSON text")
 def when_import_text(context: Context) -> None:
     try_import(context, json_text(context.document))
@@ -425,3 +514,11 @@ def then_imported(context: Context, count: int) -> None:
     assert imported.message_count == count, imported
     messages = context.service.get_messages(imported.id)
     assert [m.sequence for m in messages] == list(range(count)), messages
+
+
+@then("the imported messages' metadata are {first}, {second} and {third}")
+def then_imported_metadata(context: Context, first: str, second: str, third: str) -> None:
+    then_succeeds(context)
+    stored = [message.metadata for message in context.service.get_messages(context.result.id)]
+    wanted = [ast.literal_eval(value) for value in (first, second, third)]
+    assert stored == wanted, stored

@@ -98,6 +98,14 @@ def given_twin_sessions(context: Context, count: int, actor: str) -> None:
     context.sessions = [context.service.import_session(document) for _ in range(count)]
 
 
+@given('{count:d} sessions for actor "{actor}" under the ids "{prefix}1" upward')
+def given_sessions_with_ids(context: Context, count: int, actor: str, prefix: str) -> None:
+    context.sessions = [
+        context.service.create(actor, session_id=f"{prefix}{number}")
+        for number in range(1, count + 1)
+    ]
+
+
 @given('{count:d} sessions for actor "{actor}"')
 def given_many_sessions(context: Context, count: int, actor: str) -> None:
     context.sessions = [context.service.create(actor) for _ in range(count)]

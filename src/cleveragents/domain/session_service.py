@@ -23,7 +23,7 @@ ExportDocument = dict[str, Any]
 class ReadableFile(Protocol):
     """A file object opened for reading, in binary (UTF-8 JSON) or text mode."""
 
-    def read(self, size: int = -1, /) -> bytes | str: ...
+    def read(self, size: int = -1, /) -> bytes | str: ...  # pragma: no mutate (a protocol stub)
 
 
 class WritableFile(Protocol):

@@ -42,7 +42,7 @@ class AsyncPersistentSessionService(AsyncFacade[PersistentSessionService], Async
         *,
         retry_policy: RetryPolicy | None = None,
         import_limits: ImportLimits | None = None,
-        purge_batch_size: int = 500,
+        purge_batch_size: int = 500,  # pragma: no mutate (rows per purge batch: work, not results)
         schema: str | None = None,
     ) -> Self:
         """A service on ``url``, as :meth:`PersistentSessionService.from_url` opens one.
@@ -61,7 +61,7 @@ class AsyncPersistentSessionService(AsyncFacade[PersistentSessionService], Async
         *,
         retry_policy: RetryPolicy | None = None,
         import_limits: ImportLimits | None = None,
-        purge_batch_size: int = 500,
+        purge_batch_size: int = 500,  # pragma: no mutate (rows per purge batch: work, not results)
         schema: str | None = None,
     ) -> Self:
         """A service on the caller's engine, as :meth:`PersistentSessionService.from_engine`
@@ -77,7 +77,7 @@ class AsyncPersistentSessionService(AsyncFacade[PersistentSessionService], Async
         *,
         retry_policy: RetryPolicy | None = None,
         import_limits: ImportLimits | None = None,
-        purge_batch_size: int = 500,
+        purge_batch_size: int = 500,  # pragma: no mutate (rows per purge batch: work, not results)
         schema: str | None = None,
     ) -> Self:
         """A service on the engine the caller's ``sessionmaker`` or ``async_sessionmaker``

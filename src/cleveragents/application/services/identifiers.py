@@ -36,7 +36,7 @@ class _MonotonicValues:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._last = 0
+        self._last = 0  # pragma: no mutate (any value before every millisecond will do)
 
     def reserve(self, count: int) -> int:
         """The first of ``count`` consecutive 128-bit values no other call gets."""

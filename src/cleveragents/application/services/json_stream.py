@@ -17,7 +17,7 @@ from cleveragents.application.services.export_document import in_mib
 from cleveragents.domain.errors import ExportDocumentTooLargeError, InvalidExportDocumentError
 from cleveragents.domain.session_service import ReadableFile
 
-READ_CHUNK = 64 * 1024
+READ_CHUNK = 64 * 1024  # pragma: no mutate (bytes read at a time: work, not results)
 _WHITESPACE = " \t\n\r"
 
 

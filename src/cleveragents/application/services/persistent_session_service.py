@@ -69,7 +69,7 @@ class PersistentSessionService(SessionService):
         database: Database,
         *,
         import_limits: ImportLimits | None = None,
-        purge_batch_size: int = 500,
+        purge_batch_size: int = 500,  # pragma: no mutate (rows per purge batch: work, not results)
     ) -> None:
         self._database = database
         self._sessions = SessionRepository(database)
@@ -85,7 +85,7 @@ class PersistentSessionService(SessionService):
         *,
         retry_policy: RetryPolicy | None = None,
         import_limits: ImportLimits | None = None,
-        purge_batch_size: int = 500,
+        purge_batch_size: int = 500,  # pragma: no mutate (rows per purge batch: work, not results)
         schema: str | None = None,
     ) -> Self:
         """Open a service on ``url``; with no URL, ``CLEVERAGENTS_DATABASE_URL`` or the
@@ -108,7 +108,7 @@ class PersistentSessionService(SessionService):
         *,
         retry_policy: RetryPolicy | None = None,
         import_limits: ImportLimits | None = None,
-        purge_batch_size: int = 500,
+        purge_batch_size: int = 500,  # pragma: no mutate (rows per purge batch: work, not results)
         schema: str | None = None,
     ) -> Self:
         """Open a service on the caller's SQLAlchemy engine, sharing its pool.
@@ -131,7 +131,7 @@ class PersistentSessionService(SessionService):
         *,
         retry_policy: RetryPolicy | None = None,
         import_limits: ImportLimits | None = None,
-        purge_batch_size: int = 500,
+        purge_batch_size: int = 500,  # pragma: no mutate (rows per purge batch: work, not results)
         schema: str | None = None,
     ) -> Self:
         """Open a service on the engine the caller's ``sessionmaker`` is bound to
