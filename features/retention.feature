@@ -56,4 +56,4 @@ Feature: Retention: purging sessions that have been inactive too long
 
   Scenario: A purge batch size below one session is refused when the service opens
     When I try to open a service that purges at most 0 sessions per transaction
-    Then the call fails with InvalidSessionDataError mentioning "must be at least 1, got 0"
+    Then the call fails with InvalidSessionDataError mentioning "purge_batch_size must be at least 1, got 0"

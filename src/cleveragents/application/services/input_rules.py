@@ -103,10 +103,10 @@ def check_optional_count(name: str, value: object, *, maximum: int) -> int | Non
     return None if value is None else check_count(name, value, maximum=maximum)
 
 
-def check_limit(value: object, *, minimum: int) -> int:
-    limit = check_count("limit", value)
+def check_limit(value: object, *, minimum: int, name: str = "limit") -> int:
+    limit = check_count(name, value)
     if limit < minimum:
-        raise InvalidSessionDataError(f"limit must be at least {minimum}, got {limit}")
+        raise InvalidSessionDataError(f"{name} must be at least {minimum}, got {limit}")
     return limit
 
 

@@ -75,7 +75,9 @@ class PersistentSessionService(SessionService):
         self._sessions = SessionRepository(database)
         self._messages = SessionMessageRepository(database)
         self._import_limits = import_limits or ImportLimits()
-        self._purge_batch_size = input_rules.check_limit(purge_batch_size, minimum=1)
+        self._purge_batch_size = input_rules.check_limit(
+            purge_batch_size, minimum=1, name="purge_batch_size"
+        )
         database.check_schema()
 
     @classmethod
