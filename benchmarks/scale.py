@@ -57,11 +57,11 @@ def main() -> None:
     schema = actor.replace("-", "_") if backend_of(arguments.url) == "postgresql" else None
     if schema is not None:
         prepare(arguments.url)
-        create_schema(arguments.url, schema)
-    upgrade_database(arguments.url, schema=schema)
     raw = open_raw(arguments.url)
     if schema is not None:
+        raw.connection.execute(f"CREATE SCHEMA {schema}")
         raw.connection.execute(f"SET search_path TO {schema}")
+    upgrade_database(arguments.url, schema=schema)
     service = PersistentSessionService.from_url(arguments.url, schema=schema)
     try:
         run(raw, service, actor, sessions=arguments.messages // MESSAGES_PER_SESSION)
@@ -106,14 +106,6 @@ def run(raw: RawStore, service: PersistentSessionService, actor: str, *, session
         print(f"| {name} | {before * 1e6:.0f} µs | {after * 1e6:.0f} µs | {after / before:.2f}x |")
     print()
     explain_calls(raw, service, timed_calls(raw, service, actor, probe, sessions))
-
-
-def create_schema(url: str, schema: str) -> None:
-    raw = open_raw(url)
-    try:
-        raw.connection.execute(f"CREATE SCHEMA {schema}")
-    finally:
-        raw.close()
 
 
 def _arguments() -> argparse.Namespace:
