@@ -112,6 +112,15 @@ Feature: The embedded SQLite engine
     And the database log holds 2 retry warnings
     And the SQLite file holds 0 messages of that session
 
+  Scenario: A file another connection is writing in rollback-journal mode goes to WAL once it commits
+    # SQLite refuses the switch to WAL at once, without waiting, while another connection
+    # writes; workers upgrading a fresh file together at start-up met this at random.
+    Given a SQLite file in rollback-journal mode that another connection is writing to
+    And that connection commits 0.3 seconds later
+    When I upgrade that SQLite file to the newest revision
+    Then the upgrade succeeded, finishing after the other connection committed
+    And the SQLite file journals with WAL and keeps the other connection's row
+
   # --- A database nobody upgraded -------------------------------------------------------
 
   Scenario Outline: A SQLite file without the schema is refused with a hint to upgrade it (<action>)

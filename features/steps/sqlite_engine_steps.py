@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 import threading
@@ -19,6 +20,7 @@ from injected_driver_errors import (
     succeeded,
     watch_database_log,
 )
+from library_error import capture_library_error
 from scratch_databases import (
     fresh_sqlite_file,
     in_work_directory,
@@ -27,10 +29,12 @@ from sqlalchemy import create_engine, event, func, select
 
 from cleveragents.application.services import PersistentSessionService
 from cleveragents.infrastructure.database import (
+    VERSION_TABLE,
     Database,
     SessionModel,
     create_database_engine,
     default_database_url,
+    head_revision,
     upgrade_database,
 )
 
@@ -313,6 +317,52 @@ def given_release_later(context: Context, seconds: float) -> None:
     releaser.start()
     context.add_cleanup(lambda: event.remove(engine, "before_cursor_execute", notice))
     context.add_cleanup(releaser.join)
+
+
+@given("a SQLite file in rollback-journal mode that another connection is writing to")
+def given_rollback_file_being_written(context: Context) -> None:
+    context.scratch = fresh_sqlite_file(context)
+    with contextlib.closing(sqlite3.connect(context.scratch.path)) as setup:
+        setup.execute("CREATE TABLE app_notes (note TEXT)")  # an application's own table
+        setup.commit()
+    context.locker = other_connection(context)
+    context.locker.execute("BEGIN IMMEDIATE")
+    context.locker.execute("INSERT INTO app_notes VALUES ('written beside the upgrade')")
+
+
+@given("that connection commits {seconds:g} seconds later")
+def given_commit_later(context: Context, seconds: float) -> None:
+    def commit() -> None:
+        time.sleep(seconds)
+        context.committed_at = time.monotonic()  # taken before COMMIT frees the lock
+        context.locker.execute("COMMIT")
+
+    committer = threading.Thread(target=commit)
+    committer.start()
+    context.add_cleanup(committer.join)
+
+
+@when("I upgrade that SQLite file to the newest revision")
+def when_upgrade_scratch_file(context: Context) -> None:
+    capture_library_error(context, lambda: upgrade_database(context.scratch.url))
+    context.finished_at = time.monotonic()
+
+
+@then("the upgrade succeeded, finishing after the other connection committed")
+def then_upgrade_after_commit(context: Context) -> None:
+    assert context.error is None, f"the upgrade failed: {context.error}"
+    assert context.committed_at <= context.finished_at, "the upgrade ended before the commit"
+
+
+@then("the SQLite file journals with WAL and keeps the other connection's row")
+def then_wal_with_row(context: Context) -> None:
+    with contextlib.closing(sqlite3.connect(context.scratch.path)) as connection:
+        journal = connection.execute("PRAGMA journal_mode").fetchone()[0]
+        notes = connection.execute("SELECT note FROM app_notes").fetchall()
+        revisions = connection.execute(f"SELECT version_num FROM {VERSION_TABLE}").fetchall()
+    assert journal == "wal", journal
+    assert notes == [("written beside the upgrade",)], notes
+    assert revisions == [(head_revision(),)], revisions
 
 
 @given("connections of that service wait at most {milliseconds:d} ms for a lock")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import re
+import sqlite3
+import time
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +21,8 @@ DATABASE_URL_VARIABLE = "CLEVERAGENTS_DATABASE_URL"
 DATABASE_SCHEMA_VARIABLE = "CLEVERAGENTS_DATABASE_SCHEMA"
 DEFAULT_DATABASE_FILE = Path("~/.local/share/cleveragents/sessions.db")
 SQLITE_BUSY_TIMEOUT_MS = 5_000
+# How often a connection asks again to switch a busy file to WAL (see _switch_to_wal).
+SQLITE_WAL_SWITCH_PAUSE_S = 0.01
 
 # Execution option a write transaction sets so SQLite takes the write lock at BEGIN.
 WRITE_TRANSACTION_OPTION = "cleveragents_write"
@@ -172,7 +176,7 @@ def _configure_sqlite(engine: Engine, *, file_backed: bool) -> None:
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
             if file_backed:
-                cursor.execute("PRAGMA journal_mode=WAL")
+                _switch_to_wal(cursor)
                 cursor.execute("PRAGMA synchronous=FULL")
         finally:
             cursor.close()
@@ -186,6 +190,25 @@ def _configure_sqlite(engine: Engine, *, file_backed: bool) -> None:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
         elif not options.get(SINGLE_READ_OPTION):
             connection.exec_driver_sql("BEGIN")
+
+
+def _switch_to_wal(cursor: Any) -> None:
+    """Put the file in WAL mode, waiting as the busy timeout would for a writer to finish.
+
+    Leaving rollback-journal mode needs the file to itself, and SQLite refuses at once, without
+    its busy handler, while another connection holds the write lock: several processes opening
+    a fresh file together (workers that upgrade at start-up) would otherwise fail at random.
+    """
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as error:
+            busy = error.sqlite_errorcode & 0xFF == sqlite3.SQLITE_BUSY  # extended codes too
+            if not busy or time.monotonic() >= deadline:
+                raise
+        time.sleep(SQLITE_WAL_SWITCH_PAUSE_S)
 
 
 def require_foreign_keys(engine: Engine) -> None:
