@@ -311,10 +311,11 @@ def conformance_async(session: nox.Session) -> None:
     run_jobs(session, async_facade_jobs(groups, session.posargs))
 
 
-# The lowest-versions pass: on SQLite, the command line's scenarios and every @conformance
-# scenario; on each server named in CLEVERAGENTS_LOWEST_DATABASE_URLS (databases of their own,
-# since the pass runs beside the tests), the @conformance scenarios of the features that lean
-# on the drivers: statements and types, driver errors and retries, the asyncio driver.
+# The lowest-versions pass: the command line's scenarios on SQLite, and on SQLite and on each
+# server named in CLEVERAGENTS_LOWEST_DATABASE_URLS (databases of their own, since the pass runs
+# beside the tests) the @conformance scenarios of the features that lean on the dependencies
+# with floors: statements and types, driver errors and retries, the asyncio driver, the
+# engine's connection settings and the migrations. The latest versions run every scenario.
 LOWEST_DATABASE_URLS_VARIABLE = "CLEVERAGENTS_LOWEST_DATABASE_URLS"
 LOWEST_CLI_FEATURES = (
     "cli",
@@ -323,7 +324,7 @@ LOWEST_CLI_FEATURES = (
     "cli_missing_database",
     "cli_streams",
 )
-LOWEST_SERVER_FEATURES = (
+LOWEST_FEATURES = (
     "session_persistence",
     "database_retry",
     "backend_portability",
@@ -332,6 +333,11 @@ LOWEST_SERVER_FEATURES = (
     "caller_session_ids",
     "pop_last_message",
     "streaming_export",
+    "concurrency",
+    "concurrent_upgrade",
+    "sqlite_engine",
+    "migrations",
+    "schema_check",
 )
 
 # The torture scenarios keep their processes but do a fifth of their work on the lowest
@@ -353,12 +359,11 @@ def lowest_jobs(arguments: list[str]) -> list[TestJob]:
     session measures it). ``arguments`` replace the feature files of the @conformance runs."""
     servers = os.environ.get(LOWEST_DATABASE_URLS_VARIABLE, "").split()
     runs: list[tuple[str | None, str, list[str]]] = [
-        (None, "the command line", feature_paths(LOWEST_CLI_FEATURES)),
-        (None, "@conformance", arguments or [str(FEATURES)]),
+        (None, "the command line", feature_paths(LOWEST_CLI_FEATURES))
     ]
     runs += [
-        (url, "@conformance, driver features", arguments or feature_paths(LOWEST_SERVER_FEATURES))
-        for url in servers
+        (url, "@conformance", arguments or feature_paths(LOWEST_FEATURES))
+        for url in [None, *servers]
     ]
     jobs = []
     for url, label, words in runs:
