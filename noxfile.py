@@ -311,11 +311,12 @@ def conformance_async(session: nox.Session) -> None:
     run_jobs(session, async_facade_jobs(groups, session.posargs))
 
 
-# The lowest-versions pass: the command line's scenarios on SQLite, and on SQLite and on each
-# server named in CLEVERAGENTS_LOWEST_DATABASE_URLS (databases of their own, since the pass runs
-# beside the tests) the @conformance scenarios of the features that lean on the dependencies
-# with floors: statements and types, driver errors and retries, the asyncio driver, the
-# engine's connection settings and the migrations. The latest versions run every scenario.
+# The lowest-versions pass: the command line's scenarios on SQLite, and the @conformance
+# scenarios of the features that lean on the dependencies with floors: on each server named in
+# CLEVERAGENTS_LOWEST_DATABASE_URLS (databases of their own, since the pass runs beside the
+# tests) statements and types, driver errors and retries, the asyncio driver; on SQLite those
+# and the engine's connection settings, the migrations and the concurrency scenarios. The
+# latest versions run every scenario.
 LOWEST_DATABASE_URLS_VARIABLE = "CLEVERAGENTS_LOWEST_DATABASE_URLS"
 LOWEST_CLI_FEATURES = (
     "cli",
@@ -324,7 +325,7 @@ LOWEST_CLI_FEATURES = (
     "cli_missing_database",
     "cli_streams",
 )
-LOWEST_FEATURES = (
+LOWEST_DRIVER_FEATURES = (
     "session_persistence",
     "database_retry",
     "backend_portability",
@@ -333,11 +334,14 @@ LOWEST_FEATURES = (
     "caller_session_ids",
     "pop_last_message",
     "streaming_export",
-    "concurrency",
-    "concurrent_upgrade",
+)
+LOWEST_SQLITE_FEATURES = (
+    *LOWEST_DRIVER_FEATURES,
     "sqlite_engine",
     "migrations",
     "schema_check",
+    "concurrency",
+    "concurrent_upgrade",
 )
 
 # The torture scenarios keep their processes but do a fifth of their work on the lowest
@@ -361,9 +365,9 @@ def lowest_jobs(arguments: list[str]) -> list[TestJob]:
     runs: list[tuple[str | None, str, list[str]]] = [
         (None, "the command line", feature_paths(LOWEST_CLI_FEATURES))
     ]
+    runs.append((None, "@conformance", arguments or feature_paths(LOWEST_SQLITE_FEATURES)))
     runs += [
-        (url, "@conformance", arguments or feature_paths(LOWEST_FEATURES))
-        for url in [None, *servers]
+        (url, "@conformance", arguments or feature_paths(LOWEST_DRIVER_FEATURES)) for url in servers
     ]
     jobs = []
     for url, label, words in runs:
