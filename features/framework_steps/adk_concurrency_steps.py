@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 from behave import given, then, when
 from behave.runner import Context
+from preloaded_processes import start_script
 
 from cleveragents.integrations.adk import CleverAgentsSessionService
 
@@ -33,21 +32,7 @@ def with_store(context: Context, call: Any) -> Any:
 def run_workers(context: Context, mode: str, session_ids: list[str], count: int) -> None:
     """Start one worker per session id, release them together, and keep what they printed."""
     workers = [
-        subprocess.Popen(
-            [
-                sys.executable,
-                str(WORKER),
-                context.database_url,
-                mode,
-                session_id,
-                str(n),
-                str(count),
-            ],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
+        start_script(WORKER, [context.database_url, mode, session_id, str(n), str(count)])
         for n, session_id in enumerate(session_ids)
     ]
     for worker in workers:

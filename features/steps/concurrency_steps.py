@@ -1,8 +1,9 @@
 """Steps that run many writers at once against the run's database and check what survived.
 
-Writers are processes running ``features/workers/*.py`` with this interpreter, released
-together once all are ready; each prints a JSON line per call it made. Sizes written as
-``$NAME`` in the feature come from the environment (see the feature's description).
+Writers are processes running ``features/workers/*.py``, forked from a server that has
+imported the library (``preloaded_processes``) and released together once all are ready;
+each prints a JSON line per call it made. Sizes written as ``$NAME`` in the feature come from
+the environment (see the feature's description).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from typing import Any, cast
 from behave import given, register_type, then, when
 from behave.runner import Context
 from parse import with_pattern
+from preloaded_processes import PreloadedProcess, start_script
 from sqlalchemy import Table, select
 
 from cleveragents.infrastructure.database import SessionMessageModel, SessionModel
@@ -75,7 +77,7 @@ class Worker:
     """One worker process, the JSON lines it printed so far and its stderr."""
 
     name: str
-    process: subprocess.Popen[str]
+    process: PreloadedProcess
     records: list[dict[str, Any]] = field(default_factory=list)
     stderr: list[str] = field(default_factory=list)
     ready: threading.Event = field(default_factory=threading.Event)
@@ -84,15 +86,7 @@ class Worker:
 
     @classmethod
     def start(cls, name: str, script: str, arguments: list[str]) -> Worker:
-        process = subprocess.Popen(
-            [sys.executable, str(WORKERS / script), *arguments],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            encoding="utf-8",
-        )
-        worker = cls(name, process)
+        worker = cls(name, start_script(WORKERS / script, arguments))
         worker.readers = [
             threading.Thread(target=worker._read_records, daemon=True),
             threading.Thread(target=worker._read_stderr, daemon=True),
