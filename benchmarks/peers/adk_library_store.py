@@ -48,6 +48,12 @@ class CleverAgentsAdkStore(_AdkStore):
             await self.adk_service.close()
 
     async def durability(self) -> Durability:
-        # The service builds its engine from the URL and offers no public handle on it; the
-        # settings are read through that (private) engine, the very pool every call uses.
-        return read_engine(self.adk_service._database.engine)
+        # The service builds its engine from the URL and offers no handle on it; an engine
+        # built the same way gets the same connection settings from the same connect hook.
+        from cleveragents.infrastructure.database import create_database_engine
+
+        engine = create_database_engine(self._url)
+        try:
+            return read_engine(engine)
+        finally:
+            engine.dispose()
