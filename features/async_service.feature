@@ -52,3 +52,10 @@ Feature: The async service for agent runtimes on an event loop
   Scenario: A closed async service refuses further calls
     When a runtime closes the async service and then calls it
     Then the call fails with DatabaseUnavailableError mentioning "closed"
+
+  Scenario: Closing the async service waits for its calls, closes its connections and leaves no error unretrieved
+    Given a session for actor "closing"
+    When a runtime starts 4 appends and an append to a missing session, abandons that one and closes the service
+    Then the 4 appends were stored before the closing returned
+    And every connection the service opened was closed by then
+    And the event loop was told of no unretrieved error

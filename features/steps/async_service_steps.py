@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import io
 import os
 import random
@@ -17,6 +18,7 @@ from behave.runner import Context
 from sqlalchemy import event, exc, text
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 from sqlalchemy.orm import sessionmaker
+from sqlalchemy.pool import Pool
 
 from cleveragents import domain
 from cleveragents.application.services import AsyncPersistentSessionService
@@ -405,3 +407,73 @@ def when_call_closed(context: Context) -> None:
         run(context, scenario())
     except domain.SessionPersistenceError as error:
         context.error = error
+
+
+# --- Closing ----------------------------------------------------------------------------
+
+
+@when(
+    "a runtime starts {count:d} appends and an append to a missing session, abandons that one "
+    "and closes the service"
+)
+def when_close_while_calls_run(context: Context, count: int) -> None:
+    opened: list[Any] = []
+    closed: list[Any] = []
+
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        opened.append(dbapi_connection)
+
+    def on_close(dbapi_connection: Any, _record: Any) -> None:
+        closed.append(dbapi_connection)
+
+    unretrieved: list[dict[str, Any]] = []
+
+    async def scenario() -> list[asyncio.Task[Any]]:
+        asyncio.get_running_loop().set_exception_handler(lambda _, info: unretrieved.append(info))
+        service = open_async(context)
+        await service.__aenter__()
+        appends = [
+            asyncio.create_task(service.append_message(context.session.id, "user", f"m{n}"))
+            for n in range(count)
+        ]
+        abandoned = asyncio.create_task(service.append_message("01" + "0" * 24, "user", "lost"))
+        await asyncio.sleep(0)  # every call has started
+        abandoned.cancel()
+        await service.aclose()
+        context.done_at_close = [task.done() for task in appends]
+        context.connections_at_close = (len(opened), len(closed))
+        del abandoned
+        return appends
+
+    # Class-level pool events see every pool, the service's own included.
+    event.listen(Pool, "connect", on_connect)
+    event.listen(Pool, "close", on_close)
+    try:
+        appends = run(context, scenario())
+    finally:
+        event.remove(Pool, "connect", on_connect)
+        event.remove(Pool, "close", on_close)
+    gc.collect()  # an unretrieved error is reported when its task is collected
+    run(context, asyncio.sleep(0))
+    context.unretrieved = unretrieved
+    context.sequences = sorted(task.result().sequence for task in appends)
+
+
+@then("the {count:d} appends were stored before the closing returned")
+def then_stored_before_close(context: Context, count: int) -> None:
+    assert context.done_at_close == [True] * count, context.done_at_close
+    assert context.sequences == list(range(count)), context.sequences
+    stored = context.service.get_messages(context.session.id)
+    assert sorted(m.content for m in stored) == [f"m{n}" for n in range(count)], stored
+
+
+@then("every connection the service opened was closed by then")
+def then_connections_closed(context: Context) -> None:
+    opened, closed = context.connections_at_close
+    assert opened > 0, "the service opened no connection"
+    assert closed == opened, f"{opened} connections opened, {closed} closed"
+
+
+@then("the event loop was told of no unretrieved error")
+def then_nothing_unretrieved(context: Context) -> None:
+    assert context.unretrieved == [], context.unretrieved
