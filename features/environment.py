@@ -23,13 +23,18 @@ from behave.model import Feature, Scenario
 from behave.runner import Context
 from database_fingerprint import LIBRARY_TABLES, WATCHED_TABLES, database_fingerprint
 from sameness.backends import missing_server_variables
-from sqlalchemy import MetaData, create_engine, text
+from sqlalchemy import MetaData, create_engine, make_url, text
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from cleveragents.application.services import (
     AsyncPersistentSessionService,
     PersistentSessionService,
 )
-from cleveragents.infrastructure.database import Database, upgrade_database
+from cleveragents.infrastructure.database import (
+    Database,
+    create_database_engine,
+    upgrade_database,
+)
 from cleveragents.infrastructure.database.worker_thread_runner import WorkerThreadRunner
 from cleveragents.integrations.event_loop_thread import EventLoopThread
 
@@ -98,17 +103,31 @@ def before_all(context: Context) -> None:
     context.backend = context.inspection_engine.dialect.name
     reset_schema(context.inspection_engine)
     upgrade_database(url)
+    # The services of the scenarios share one engine built as from_url builds its own: a
+    # connection per scenario would cost more than most scenarios (a server process on
+    # PostgreSQL). Scenarios about from_url and closing open services of their own.
+    context.run_engine = create_database_engine(url)
     context.database_fingerprint = lambda: database_fingerprint(context.inspection_engine)
     context.fingerprint_of = database_fingerprint
     context.facade = os.environ.get(TEST_FACADE_VARIABLE, "sync")
     if context.facade not in ("sync", "async"):
         raise ValueError(f"{TEST_FACADE_VARIABLE} must be sync or async, not {context.facade!r}")
     context.event_loop = EventLoopThread("behave-event-loop") if context.facade == "async" else None
+    # The async facade drives psycopg's asyncio mode on PostgreSQL (an engine of the loop),
+    # worker threads over the run's engine elsewhere, as from_url chooses.
+    context.run_async_engine = (
+        create_async_engine(url, hide_parameters=True)
+        if context.facade == "async" and make_url(url).get_driver_name() == "psycopg"
+        else None
+    )
     context.open_service = lambda database=None: open_service(context, database)
     context.run_together = run_together
 
 
 def after_all(context: Context) -> None:
+    if context.run_async_engine is not None:
+        context.event_loop.run(context.run_async_engine.dispose())
+    context.run_engine.dispose()
     context.inspection_engine.dispose()
     shutil.rmtree(context.work_directory, ignore_errors=True)
 
@@ -118,13 +137,15 @@ def open_service(context: Context, database: Database | None = None) -> Any:
     the scenario ends."""
     if context.facade == "sync":
         service: Any = (
-            PersistentSessionService.from_url(context.database_url)
+            PersistentSessionService.from_engine(context.run_engine)
             if database is None
             else PersistentSessionService(database)
         )
     else:
         asynchronous = (
-            AsyncPersistentSessionService.from_url(context.database_url)
+            AsyncPersistentSessionService.from_engine(
+                context.run_async_engine or context.run_engine
+            )
             if database is None
             else AsyncPersistentSessionService(
                 lambda: PersistentSessionService(database), WorkerThreadRunner()
