@@ -363,9 +363,9 @@ def lowest_jobs(arguments: list[str]) -> list[TestJob]:
     session measures it). ``arguments`` replace the feature files of the @conformance runs."""
     servers = os.environ.get(LOWEST_DATABASE_URLS_VARIABLE, "").split()
     runs: list[tuple[str | None, str, list[str]]] = [
-        (None, "the command line", feature_paths(LOWEST_CLI_FEATURES))
+        (None, "the command line", feature_paths(LOWEST_CLI_FEATURES)),
+        (None, "@conformance", arguments or feature_paths(LOWEST_SQLITE_FEATURES)),
     ]
-    runs.append((None, "@conformance", arguments or feature_paths(LOWEST_SQLITE_FEATURES)))
     runs += [
         (url, "@conformance", arguments or feature_paths(LOWEST_DRIVER_FEATURES)) for url in servers
     ]
