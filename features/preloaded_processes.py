@@ -2,8 +2,8 @@
 
 Started as ``python script.py``, a worker spends about half a second of CPU importing
 SQLAlchemy, the drivers and the library before its first statement (over a second with ADK),
-and the concurrency scenarios start a hundred or more per backend. :func:`start_script` has
-multiprocessing's fork server fork them instead: the server imports those modules once per
+and the concurrency scenarios start a hundred or more per backend. :class:`PreloadedProcess`
+has multiprocessing's fork server fork them instead: the server imports those modules once per
 test process, and each worker is still a process of its own, with its own connections, its own
 standard streams and the test process's current environment, killed and waited for like the
 child of ``subprocess.Popen`` it stands in for.
@@ -70,7 +70,8 @@ def _run_script(
 
 
 class PreloadedProcess:
-    """The part of ``subprocess.Popen`` (text mode, three pipes) that the steps use."""
+    """``python SCRIPT ARGUMENTS`` in a process forked from the preloaded server, with the
+    part of ``subprocess.Popen`` (text mode, three pipes) that the steps use."""
 
     def __init__(self, script: Path, arguments: list[str]) -> None:
         self.args = [str(script), *arguments]
@@ -118,8 +119,3 @@ class PreloadedProcess:
         reader.join(timeout)
         self.wait(timeout)
         return output, "".join(errors)
-
-
-def start_script(script: Path, arguments: list[str]) -> PreloadedProcess:
-    """Run ``python SCRIPT ARGUMENTS`` in a process forked from the preloaded server."""
-    return PreloadedProcess(script, arguments)

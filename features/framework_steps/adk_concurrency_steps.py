@@ -9,7 +9,7 @@ from typing import Any
 
 from behave import given, then, when
 from behave.runner import Context
-from preloaded_processes import start_script
+from preloaded_processes import PreloadedProcess
 
 from cleveragents.integrations.adk import CleverAgentsSessionService
 
@@ -32,7 +32,7 @@ def with_store(context: Context, call: Any) -> Any:
 def run_workers(context: Context, mode: str, session_ids: list[str], count: int) -> None:
     """Start one worker per session id, release them together, and keep what they printed."""
     workers = [
-        start_script(WORKER, [context.database_url, mode, session_id, str(n), str(count)])
+        PreloadedProcess(WORKER, [context.database_url, mode, session_id, str(n), str(count)])
         for n, session_id in enumerate(session_ids)
     ]
     for worker in workers:

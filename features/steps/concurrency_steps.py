@@ -24,7 +24,7 @@ from typing import Any, cast
 from behave import given, register_type, then, when
 from behave.runner import Context
 from parse import with_pattern
-from preloaded_processes import PreloadedProcess, start_script
+from preloaded_processes import PreloadedProcess
 from sqlalchemy import Table, select
 
 from cleveragents.infrastructure.database import SessionMessageModel, SessionModel
@@ -86,7 +86,7 @@ class Worker:
 
     @classmethod
     def start(cls, name: str, script: str, arguments: list[str]) -> Worker:
-        worker = cls(name, start_script(WORKERS / script, arguments))
+        worker = cls(name, PreloadedProcess(WORKERS / script, arguments))
         worker.readers = [
             threading.Thread(target=worker._read_records, daemon=True),
             threading.Thread(target=worker._read_stderr, daemon=True),
