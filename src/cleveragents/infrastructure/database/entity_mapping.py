@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeVar
 
-from sqlalchemy import Column, CursorResult
+from sqlalchemy import Column, CursorResult, insert
 
 from cleveragents.domain.errors import SessionIntegrityError
 from cleveragents.domain.session import Session, SessionMessage
@@ -80,6 +80,11 @@ message_from_values = builder_from_values(
     SessionMessage, MESSAGE_FIELDS, {"metadata": _json_object}
 )
 """A message from the values of ``MESSAGE_COLUMNS``, in that order."""
+
+
+# The statements that store the rows below; built once, so each insert only binds values.
+INSERT_SESSION = insert(sessions)
+INSERT_MESSAGE = insert(session_messages)
 
 
 def session_row(session: Session) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, Select, bindparam, delete, func, insert, select, update
+from sqlalchemy import Connection, Select, bindparam, delete, func, select, update
 
 from cleveragents.domain.errors import (
     SequenceConflictError,
@@ -16,6 +16,7 @@ from cleveragents.domain.errors import (
 )
 from cleveragents.domain.session import NewMessage, SessionMessage
 from cleveragents.infrastructure.database.entity_mapping import (
+    INSERT_MESSAGE,
     MESSAGE_COLUMNS,
     message_row,
     messages_from_result,
@@ -55,7 +56,6 @@ _SELECT_MESSAGES_BY_ID = (
     .where(session_messages.c.id.in_(bindparam("message_ids", expanding=True)))
     .order_by(session_messages.c.sequence)
 )
-_INSERT_MESSAGE = insert(session_messages)
 _COUNT_MESSAGES = select(func.count()).where(
     session_messages.c.session_id == bindparam("session_id")
 )
@@ -142,7 +142,7 @@ class SessionMessageRepository(Repository):
                 for index, (draft, message_id) in enumerate(zip(drafts, message_ids, strict=True))
             ]
             rows = [message_row(message) for message in messages]
-            connection.execute(_INSERT_MESSAGE, rows if len(rows) > 1 else rows[0])
+            connection.execute(INSERT_MESSAGE, rows if len(rows) > 1 else rows[0])
         return messages
 
     def pop_last(self, session_id: str, *, now: datetime) -> SessionMessage | None:

@@ -20,7 +20,6 @@ from sqlalchemy import (
     delete,
     exc,
     func,
-    insert,
     literal,
     or_,
     select,
@@ -35,6 +34,8 @@ from cleveragents.domain.errors import (
 )
 from cleveragents.domain.session import ActorStatistics, Session, SessionMessage, SessionOrder
 from cleveragents.infrastructure.database.entity_mapping import (
+    INSERT_MESSAGE,
+    INSERT_SESSION,
     MESSAGE_COLUMNS,
     SESSION_COLUMNS,
     iter_messages,
@@ -56,8 +57,6 @@ from cleveragents.infrastructure.database.retry import (
 )
 from cleveragents.infrastructure.database.tables import session_messages, sessions
 
-_INSERT_SESSION = insert(sessions)
-_INSERT_MESSAGES = insert(session_messages)
 _SELECT_SESSION = select(*SESSION_COLUMNS).where(sessions.c.id == bindparam("session_id"))
 _SELECT_MESSAGES = (
     select(*MESSAGE_COLUMNS)
@@ -143,7 +142,7 @@ class SessionRepository(Repository):
                     raise SessionAlreadyExistsError(session.id)
             _insert_session(connection, session)
             if messages:
-                connection.execute(_INSERT_MESSAGES, [message_row(m) for m in messages])
+                connection.execute(INSERT_MESSAGE, [message_row(m) for m in messages])
         return session
 
     @database_retry
@@ -208,7 +207,7 @@ class SessionRepository(Repository):
             _insert_session(connection, session)
             remaining = iter(messages)
             while batch := [message_row(m) for m in islice(remaining, STREAM_BATCH_SIZE)]:
-                connection.execute(_INSERT_MESSAGES, batch)
+                connection.execute(INSERT_MESSAGE, batch)
         return session
 
     @database_retry
@@ -335,7 +334,7 @@ class SessionRepository(Repository):
 def _insert_session(connection: Connection, session: Session) -> None:
     """Insert the session row; a duplicate id is the caller's error, named as such."""
     try:
-        connection.execute(_INSERT_SESSION, session_row(session))
+        connection.execute(INSERT_SESSION, session_row(session))
     except exc.IntegrityError as error:
         if is_duplicate_key(error):
             raise SessionAlreadyExistsError(session.id) from None
