@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from behave import given, then, when
+from sqlalchemy import event
 from behave.runner import Context
 
 from cleveragents.application.services.scoped_state_service import ScopedStateService
@@ -90,3 +91,62 @@ def when_try_scoped(context: Context, call: str, problem: str) -> None:
         attempt()
     except SessionPersistenceError as error:
         context.error = error
+
+
+# --- Listings on tables without statistics (PostgreSQL) --------------------------------
+
+
+@given(
+    '{count:d} scoped sessions of actor "{actor}" and user "{user}" in that schema, '
+    "each with its own state"
+)
+def given_sessions_in_schema(context: Context, count: int, actor: str, user: str) -> None:
+    database = Database.from_url(context.database_url, schema=context.schema)
+    context.add_cleanup(database.dispose)
+    context.schema_database = database
+    context.schema_service = service = ScopedStateService(database)
+    for number in range(count):
+        service.create(actor, user_id=user, state=ScopedState(session={"number": number}))
+
+
+@when(
+    'the scoped sessions of actor "{actor}" in that schema are listed for user "{user}" '
+    "and for all users"
+)
+def when_list_in_schema(context: Context, actor: str, user: str) -> None:
+    database = context.schema_database
+    context.listing_statements = statements = []
+
+    def seen(_connection: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        statements.append((statement, parameters))
+
+    event.listen(database.engine, "before_cursor_execute", seen)
+    try:
+        service = context.schema_service
+        context.listings = [service.list(actor, user_id=user), service.list(actor)]
+    finally:
+        event.remove(database.engine, "before_cursor_execute", seen)
+
+
+@then("both listings hold the {count:d} sessions, each with its own state")
+def then_listings_hold(context: Context, count: int) -> None:
+    for listing in context.listings:
+        numbers = sorted(found.state.session["number"] for found in listing)
+        assert numbers == list(range(count)), numbers[:10]
+
+
+@then("no statement of either listing is planned as a join comparing every row with every row")
+def then_no_quadratic_join(context: Context) -> None:
+    # The sessions and their state, for one user and for all: the statements with joins.
+    selects = [(sql, params) for sql, params in context.listing_statements if "JOIN" in sql]
+    assert len(selects) == 4, context.listing_statements
+    with context.schema_database.engine.connect() as connection:
+        for sql, parameters in selects:
+            plan = connection.exec_driver_sql(f"EXPLAIN (FORMAT JSON) {sql}", parameters).scalar()
+            filtered = [node for node in plan_nodes(plan[0]["Plan"]) if "Join Filter" in node]
+            assert not filtered, f"{sql}\nis planned with a join filter: {filtered}"
+
+
+def plan_nodes(node: dict[str, Any]) -> list[dict[str, Any]]:
+    """A plan node and every node under it."""
+    return [node, *(each for child in node.get("Plans", []) for each in plan_nodes(child))]

@@ -7,7 +7,7 @@ session alone. Keys are plain (unprefixed) strings at each scope; values are JSO
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,4 +33,4 @@ class UserSession:
     session: Session
     user_id: str
     state: ScopedState
-    messages: list[SessionMessage] = field(default_factory=list)
+    messages: Sequence[SessionMessage] = ()
