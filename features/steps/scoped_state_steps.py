@@ -7,8 +7,8 @@ from datetime import datetime
 from typing import Any
 
 from behave import given, then, when
-from sqlalchemy import event
 from behave.runner import Context
+from sqlalchemy import event
 
 from cleveragents.application.services.scoped_state_service import ScopedStateService
 from cleveragents.domain import NewMessage, SessionPersistenceError

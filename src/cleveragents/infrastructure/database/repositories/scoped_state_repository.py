@@ -13,7 +13,20 @@ from functools import cache
 from types import MappingProxyType
 from typing import Any
 
-from sqlalchemy import Connection, Select, Table, bindparam, delete, exc, insert, select, true
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Connection,
+    FromClause,
+    Select,
+    Table,
+    bindparam,
+    delete,
+    exc,
+    insert,
+    select,
+    true,
+)
 from sqlalchemy.dialects import mysql, postgresql, sqlite
 from sqlalchemy.sql.dml import Insert
 
@@ -296,59 +309,63 @@ def _listing(dialect: str, *, one_user: bool) -> tuple[Select[Any], Select[Any],
     took seconds for 10,000 sessions where the lookups take milliseconds. SQLite and MariaDB
     plan these joins by their indexes.
     """
-    actor, user = bindparam("actor_name"), bindparam("user_id")
-    users_state = select(user_state.c.user_id, user_state.c.name, user_state.c.value).where(
-        user_state.c.actor_name == actor
-    )
+    actor: BindParameter[str] = bindparam("actor_name")
+    user: BindParameter[str] = bindparam("user_id")
+    users_state: Select[Any] = select(
+        user_state.c.user_id, user_state.c.name, user_state.c.value
+    ).where(user_state.c.actor_name == actor)
     if one_user:
         users_state = users_state.where(user_state.c.user_id == user)
     if dialect == "postgresql":
-        owned, own_state = _keyed_listing(one_user)
-    else:
-        owned = (
-            select(*SESSION_COLUMNS, session_users.c.user_id)
-            .join(session_users, session_users.c.session_id == sessions.c.id)
-            .where(sessions.c.actor_name == actor)
-        )
-        own_state = (
-            select(session_state.c.session_id, session_state.c.name, session_state.c.value)
-            .join(sessions, sessions.c.id == session_state.c.session_id)
-            .where(sessions.c.actor_name == actor)
-        )
-        if one_user:
-            owned = owned.where(session_users.c.user_id == user)
-            own_state = own_state.join(
-                session_users, session_users.c.session_id == session_state.c.session_id
-            ).where(session_users.c.user_id == user)
-        owned = owned.order_by(sessions.c.updated_at, sessions.c.id)
-    return owned, own_state, users_state
+        return (*_keyed_listing(one_user), users_state)
+    owned = (
+        select(*SESSION_COLUMNS, session_users.c.user_id)
+        .join(session_users, session_users.c.session_id == sessions.c.id)
+        .where(sessions.c.actor_name == actor)
+    )
+    own_state = (
+        select(session_state.c.session_id, session_state.c.name, session_state.c.value)
+        .join(sessions, sessions.c.id == session_state.c.session_id)
+        .where(sessions.c.actor_name == actor)
+    )
+    if one_user:
+        owned = owned.where(session_users.c.user_id == user)
+        own_state = own_state.join(
+            session_users, session_users.c.session_id == session_state.c.session_id
+        ).where(session_users.c.user_id == user)
+    return owned.order_by(sessions.c.updated_at, sessions.c.id), own_state, users_state
 
 
 def _keyed_listing(one_user: bool) -> tuple[Select[Any], Select[Any]]:
     """The listing's sessions and session state, each row found through a key (PostgreSQL)."""
-    actor, user = bindparam("actor_name"), bindparam("user_id")
+    listed: FromClause
+    owner_column: ColumnElement[str]
     if one_user:
         # From the user's ownership rows to each session, by its primary key.
         listed = (
             select(*SESSION_COLUMNS)
-            .where(sessions.c.id == session_users.c.session_id, sessions.c.actor_name == actor)
+            .where(
+                sessions.c.id == session_users.c.session_id,
+                sessions.c.actor_name == bindparam("actor_name"),
+            )
             .limit(1)
             .lateral("listed")
         )
         rows = session_users.join(listed, true())
-        where = session_users.c.user_id == user
+        owner_column = session_users.c.user_id
+        where = session_users.c.user_id == bindparam("user_id")
     else:
         # From the actor's sessions to each one's owner, by its primary key.
-        listed = sessions
         owner = (
             select(session_users.c.user_id)
             .where(session_users.c.session_id == sessions.c.id)
             .limit(1)
             .lateral("owner")
         )
+        listed = sessions
         rows = sessions.join(owner, true())
-        where = sessions.c.actor_name == actor
-    owner_column = session_users.c.user_id if one_user else owner.c.user_id
+        owner_column = owner.c.user_id
+        where = sessions.c.actor_name == bindparam("actor_name")
     owned = (
         select(*(listed.c[name] for name in SESSION_FIELDS), owner_column)
         .select_from(rows)
