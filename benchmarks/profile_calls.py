@@ -214,9 +214,9 @@ def profile(env: support.Environment, workload: str, lines: int) -> str:
 
 def single_reads(env: support.Environment) -> list[str]:
     """Reads of one statement with and without a transaction around them, interleaved in one
-    process on the same rows: the gain of :meth:`Repository.single_read` alone."""
+    process on the same rows: the gain of :meth:`Repository.single_statement` alone."""
     service = env.service
-    without_transaction = Repository.single_read
+    without_transaction = Repository.single_statement
 
     @contextmanager
     def in_transaction(repository: Repository) -> Iterator[Connection]:
@@ -237,11 +237,11 @@ def single_reads(env: support.Environment) -> list[str]:
         for index in range(600):
             for single in (True, False) if index % 2 else (False, True):
                 chosen: Any = without_transaction if single else in_transaction
-                Repository.single_read = chosen  # type: ignore[method-assign]
+                Repository.single_statement = chosen  # type: ignore[method-assign]
                 start = time.perf_counter()
                 read()
                 samples[single].append(time.perf_counter() - start)
-        Repository.single_read = without_transaction  # type: ignore[method-assign]
+        Repository.single_statement = without_transaction  # type: ignore[method-assign]
         single_median = statistics.median(samples[True])
         wrapped_median = statistics.median(samples[False])
         lines.append(

@@ -33,7 +33,21 @@ class AcknowledgementLosingDatabase(Database):
     ) -> Iterator[Connection]:
         with super().transaction(write=write, snapshot=snapshot, attempt=attempt) as connection:
             yield connection
-        if write and self.lost == 0:
+        if write:
+            self.lose_first_reply(attempt)
+
+    @contextmanager
+    def single_statement(
+        self, *, write: bool = False, attempt: Attempt | None = None
+    ) -> Iterator[Connection]:
+        """A write of one statement (PostgreSQL) commits as it runs: its reply is lost after."""
+        with super().single_statement(write=write, attempt=attempt) as connection:
+            yield connection
+        if write:
+            self.lose_first_reply(attempt)
+
+    def lose_first_reply(self, attempt: Attempt | None) -> None:
+        if self.lost == 0:
             self.lost += 1
             if attempt is not None:
                 attempt.commit_unknown = True  # as the transaction records a failed COMMIT

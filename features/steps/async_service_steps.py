@@ -227,7 +227,7 @@ class FixedDelayPolicy(RetryPolicy):
 
 @dataclass
 class TransientFailure:
-    """Fails the first statement starting with ``prefix`` as a busy pool would; notes how
+    """Fails the first statement containing ``prefix`` as a busy pool would; notes how
     many turns the loop's counting task had taken at the failure and at the retry."""
 
     prefix: str
@@ -237,7 +237,7 @@ class TransientFailure:
     turns_at_retry: int | None = None
 
     def __call__(self, _conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        if not statement.lstrip().startswith(self.prefix):
+        if self.prefix not in statement:
             return
         self.seen += 1
         if self.seen == 1:

@@ -183,8 +183,9 @@ def driver_error(
 
 @dataclass(eq=False)  # hashed by identity: SQLAlchemy keeps its listeners in a dict
 class StatementTrap:
-    """Counts the statements that start with ``prefix``; fails the first ``failures`` of
-    them (``None``: all) with a fresh ``error()``."""
+    """Counts the statements that contain ``prefix`` (on PostgreSQL one statement both takes
+    a sequence and inserts a message); fails the first ``failures`` of them (``None``: all)
+    with a fresh ``error()``."""
 
     engine: Engine
     prefix: str
@@ -196,7 +197,7 @@ class StatementTrap:
 
     def __call__(self, _cursor: Any, statement: str, *_: Any) -> None:
         """A driver call about to run ``statement``; returns ``None`` so the driver runs it."""
-        if not statement.lstrip().startswith(self.prefix):
+        if self.prefix not in statement:
             return
         self.seen += 1
         if self.error is not None and (self.failures is None or self.seen <= self.failures):
@@ -217,8 +218,10 @@ class StatementTrap:
 
 @dataclass
 class LostCommitAcknowledgement:
-    """Once a statement starting with ``prefix`` has run, the next COMMIT reaches the
-    database and then fails with ``error()``: the write is stored, its answer is lost."""
+    """Once a statement containing ``prefix`` has run, the next COMMIT reaches the database
+    and then fails with ``error()``: the write is stored, its answer is lost. A statement run
+    in autocommit (a PostgreSQL write of one statement) is its own commit: it runs, then
+    fails so."""
 
     engine: Engine
     prefix: str
@@ -228,8 +231,22 @@ class LostCommitAcknowledgement:
     before_loss: Callable[[], object] | None = None
 
     def watch(self, _conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        if self.lost == 0 and statement.lstrip().startswith(self.prefix):
+        if self.lost == 0 and self.prefix in statement:
             self.pending = True
+
+    def run_then_lose(self, cursor: Any, statement: str, parameters: Any, context: Any) -> None:
+        """A driver call about to run ``statement``: one in autocommit runs here, and then
+        its answer is lost; any other is left to the driver (``None``)."""
+        if self.pending and context.execution_options.get("isolation_level") == "AUTOCOMMIT":
+            cursor.execute(statement, parameters)
+            self.pending = False
+            self.lose()
+
+    def lose(self) -> None:
+        self.lost += 1
+        if self.before_loss is not None:
+            self.before_loss()
+        raise self.error()
 
     def install(self, context: Context) -> None:
         dialect = self.engine.dialect
@@ -239,16 +256,15 @@ class LostCommitAcknowledgement:
             real_commit(dbapi_connection)
             if self.pending:
                 self.pending = False
-                self.lost += 1
-                if self.before_loss is not None:
-                    self.before_loss()
-                raise self.error()
+                self.lose()
 
         dialect.do_commit = do_commit  # type: ignore[method-assign]  # this engine only
         event.listen(self.engine, "before_cursor_execute", self.watch)
+        event.listen(self.engine, "do_execute", self.run_then_lose)
 
         def uninstall() -> None:
             event.remove(self.engine, "before_cursor_execute", self.watch)
+            event.remove(self.engine, "do_execute", self.run_then_lose)
             del dialect.do_commit
 
         context.add_cleanup(uninstall)

@@ -19,6 +19,7 @@ from cleveragents.infrastructure.database.engine import (
     in_schema,
     require_foreign_keys,
     schema_options,
+    single_read_engine,
     url_backend,
 )
 from cleveragents.infrastructure.database.retry import Attempt, RetryPolicy, database_retry
@@ -30,7 +31,8 @@ class Database:
     """Owns an engine and hands out transactions.
 
     Every repository method runs inside exactly one :meth:`transaction`, which commits when the
-    block ends normally and rolls back when it raises; nothing else commits.
+    block ends normally and rolls back when it raises, or one :meth:`single_statement`, which
+    is its own transaction; nothing else commits.
     """
 
     def __init__(
@@ -45,6 +47,7 @@ class Database:
         """``pause`` waits before a retry: a plain sleep, or on an asyncio driver a sleep
         that hands the event loop back to other tasks meanwhile."""
         self.engine = engine
+        self._single_statements = single_read_engine(engine)
         self.retry_policy = retry_policy or RetryPolicy()
         self.schema = schema
         self.pause = pause
@@ -132,6 +135,24 @@ class Database:
                 transaction.commit()
             except exc.SQLAlchemyError:
                 if attempt is not None:
+                    attempt.commit_unknown = True
+                raise
+
+    @contextmanager
+    def single_statement(
+        self, *, write: bool = False, attempt: Attempt | None = None
+    ) -> Iterator[Connection]:
+        """A pooled connection for work of exactly one statement, which is its own
+        transaction: a read of one statement (several that must agree use
+        ``transaction(snapshot=True)``), and on PostgreSQL, where this connection autocommits,
+        a ``write`` of one statement, atomic and durable without ``BEGIN`` and ``COMMIT``.
+        A write that fails is recorded on ``attempt`` as possibly landed: its statement was
+        its commit."""
+        with self._single_statements.connect() as connection:
+            try:
+                yield connection
+            except exc.SQLAlchemyError:
+                if write and attempt is not None:
                     attempt.commit_unknown = True
                 raise
 

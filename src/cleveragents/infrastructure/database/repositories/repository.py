@@ -7,7 +7,6 @@ from contextlib import contextmanager
 
 from sqlalchemy import Connection
 
-from cleveragents.infrastructure.database.engine import single_read_engine
 from cleveragents.infrastructure.database.retry import RetryPolicy
 from cleveragents.infrastructure.database.transactions import Database
 
@@ -17,13 +16,12 @@ class Repository:
 
     def __init__(self, database: Database) -> None:
         self._database = database
-        self._single_reads = single_read_engine(database.engine)
 
     @contextmanager
-    def single_read(self) -> Iterator[Connection]:
-        """A pooled connection for a read of exactly one statement, which is its own
-        transaction: several statements that must agree use ``transaction(snapshot=True)``."""
-        with self._single_reads.connect() as connection:
+    def single_statement(self) -> Iterator[Connection]:
+        """A pooled connection for a read of exactly one statement (see
+        :meth:`Database.single_statement`)."""
+        with self._database.single_statement() as connection:
             yield connection
 
     @property

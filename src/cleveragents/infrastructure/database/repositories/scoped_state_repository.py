@@ -254,7 +254,7 @@ class ScopedStateRepository(Repository):
 
     @database_retry
     def user_state(self, actor_name: str, user_id: str) -> dict[str, Any]:
-        with self.single_read() as connection:
+        with self.single_statement() as connection:
             return _pairs(connection, _SELECT_USER_STATE, actor_name=actor_name, user_id=user_id)
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from functools import cache
-from typing import Any
+from typing import Any, NoReturn
 
-from sqlalchemy import Connection, Select, bindparam, delete, func, select, update
+from sqlalchemy import Connection, Select, bindparam, delete, func, insert, select, update
+from sqlalchemy.sql.dml import Insert, Update
 
 from cleveragents.domain.errors import (
     SequenceConflictError,
@@ -15,6 +16,7 @@ from cleveragents.domain.errors import (
     SessionNotFoundError,
 )
 from cleveragents.domain.session import NewMessage, SessionMessage
+from cleveragents.domain.stored_fields import MESSAGE_FIELDS
 from cleveragents.infrastructure.database.entity_mapping import (
     INSERT_MESSAGE,
     MESSAGE_COLUMNS,
@@ -51,6 +53,33 @@ _BUMP_IF_NEXT_IS = _BUMP_MESSAGE_COUNT.where(
     sessions.c.message_count == bindparam("expected_sequence")
 )
 _TAKE_EXPECTED_SEQUENCE = _BUMP_IF_NEXT_IS.returning(sessions.c.message_count)
+
+
+def _append_alone(taking: Update) -> Insert:
+    """One message stored in one statement (PostgreSQL): the counter update as a
+    data-modifying ``WITH``, and the insert numbered from what it returns. Nothing is
+    inserted when the update finds no row to take a sequence from."""
+    taken = taking.returning(sessions.c.message_count).cte("taken")
+    # Parameters named like a column of the updated table would become SET clauses of the
+    # update: the message's own values are named apart.
+    computed = {
+        "session_id": bindparam("session_id"),
+        "sequence": taken.c.message_count - bindparam("added"),
+        "created_at": bindparam("now"),
+    }
+    values = [
+        computed.get(name, bindparam(f"message_{name}", type_=session_messages.c[name].type))
+        for name in MESSAGE_FIELDS
+    ]
+    return (
+        insert(session_messages)
+        .from_select(list(MESSAGE_FIELDS), select(*values).select_from(taken))
+        .returning(session_messages.c.sequence)
+    )
+
+
+_APPEND_ALONE = _append_alone(_BUMP_MESSAGE_COUNT)
+_APPEND_ALONE_IF_NEXT_IS = _append_alone(_BUMP_IF_NEXT_IS)
 _SELECT_MESSAGES_BY_ID = (
     select(*MESSAGE_COLUMNS)
     .where(session_messages.c.id.in_(bindparam("message_ids", expanding=True)))
@@ -118,6 +147,8 @@ class SessionMessageRepository(Repository):
             "expected_sequence": expected_sequence,
             "added": len(drafts),
         }
+        if len(drafts) == 1 and self._database.engine.dialect.name == "postgresql":
+            return [self._append_alone(attempt, parameters, drafts[0], message_ids[0])]
         with self._database.transaction(write=True, attempt=attempt) as connection:
             if attempt.is_retry:
                 earlier = connection.execute(
@@ -144,6 +175,44 @@ class SessionMessageRepository(Repository):
             rows = [message_row(message) for message in messages]
             connection.execute(INSERT_MESSAGE, rows if len(rows) > 1 else rows[0])
         return messages
+
+    def _append_alone(
+        self, attempt: Attempt, parameters: dict[str, Any], draft: NewMessage, message_id: str
+    ) -> SessionMessage:
+        """Store one message on PostgreSQL in a single statement, committed on its own: one
+        round trip where a transaction of two statements takes four (``BEGIN``, the counter,
+        the insert, ``COMMIT``). A single statement is atomic, and the counter's row lock
+        queues concurrent appenders as in the transaction."""
+        session_id = parameters["session_id"]
+        with self._database.single_statement(write=True, attempt=attempt) as connection:
+            if attempt.is_retry:
+                earlier = connection.execute(_SELECT_MESSAGES_BY_ID, {"message_ids": [message_id]})
+                stored = messages_from_result(earlier, session_id)
+                if stored:
+                    return stored[0]
+            values = {
+                **parameters,
+                "message_id": message_id,
+                "message_role": draft.role,
+                "message_content": draft.content,
+                "message_metadata": draft.metadata or {},
+                "message_token_count": draft.token_count,
+            }
+            conditional = parameters["expected_sequence"] is not None
+            statement = _APPEND_ALONE_IF_NEXT_IS if conditional else _APPEND_ALONE
+            sequence = connection.execute(statement, values).scalar()
+            if sequence is None:
+                refuse_sequences(connection, parameters)
+        return SessionMessage(
+            id=message_id,
+            session_id=session_id,
+            sequence=sequence,
+            role=draft.role,
+            content=draft.content,
+            metadata=values["message_metadata"],
+            token_count=draft.token_count,
+            created_at=parameters["now"],
+        )
 
     def pop_last(self, session_id: str, *, now: datetime) -> SessionMessage | None:
         """Delete and return the highest-sequence message, giving its sequence back.
@@ -255,7 +324,7 @@ class SessionMessageRepository(Repository):
             "after_sequence": after_sequence,
             "before_sequence": before_sequence,
         }
-        with self.single_read() as connection:
+        with self.single_statement() as connection:
             messages = messages_from_result(connection.execute(statement, parameters), session_id)
         if latest:
             messages.reverse()
@@ -263,7 +332,7 @@ class SessionMessageRepository(Repository):
 
     @database_retry
     def count_for_session(self, session_id: str) -> int:
-        with self.single_read() as connection:
+        with self.single_statement() as connection:
             return int(connection.execute(_COUNT_MESSAGES, {"session_id": session_id}).scalar_one())
 
 
@@ -285,6 +354,16 @@ def take_sequences(connection: Connection, parameters: dict[str, Any]) -> int:
         count = connection.execute(_READ_MESSAGE_COUNT, parameters).scalar() if taken else None
     if count is not None:
         return int(count)
+    refuse_sequences(connection, parameters)
+
+
+def refuse_sequences(connection: Connection, parameters: dict[str, Any]) -> NoReturn:
+    """Say why no sequence could be taken for ``parameters``.
+
+    Raises:
+        SessionNotFoundError: no session has that id.
+        SequenceConflictError: the session's next sequence is not ``expected_sequence``.
+    """
     actual = connection.execute(_READ_MESSAGE_COUNT, parameters).scalar()
     if actual is None:
         raise SessionNotFoundError(parameters["session_id"])

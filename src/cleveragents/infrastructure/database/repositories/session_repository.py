@@ -147,7 +147,7 @@ class SessionRepository(Repository):
 
     @database_retry
     def get_by_id(self, session_id: str) -> Session | None:
-        with self.single_read() as connection:
+        with self.single_statement() as connection:
             found = sessions_from_result(
                 connection.execute(_SELECT_SESSION, {"session_id": session_id})
             )
@@ -231,12 +231,12 @@ class SessionRepository(Repository):
         parameters: dict[str, Any] = {"limit": limit, "offset": offset, "actor_name": actor_name}
         if after is not None:
             parameters["after_value"], parameters["after_id"] = after
-        with self.single_read() as connection:
+        with self.single_statement() as connection:
             return sessions_from_result(connection.execute(statement, parameters))
 
     @database_retry
     def statistics_by_actor(self) -> list[ActorStatistics]:
-        with self.single_read() as connection:
+        with self.single_statement() as connection:
             rows = connection.execute(_STATISTICS_BY_ACTOR).all()
         return [
             ActorStatistics(
@@ -253,7 +253,7 @@ class SessionRepository(Repository):
     def count_inactive(self, *, before: datetime, actor_name: str | None = None) -> int:
         """How many sessions were last active before ``before``."""
         statement = select(func.count()).where(*_inactive(before, actor_name))
-        with self.single_read() as connection:
+        with self.single_statement() as connection:
             return int(connection.execute(statement).scalar_one())
 
     @database_retry
