@@ -21,6 +21,19 @@ Feature: Bad arguments are refused with a specific error and change nothing
       | add token usage to  |
       | export              |
 
+  Scenario Outline: An id longer than any stored one names no session (<operation>)
+    Ids up to 255 characters are looked up, though none longer than 128 is ever stored.
+    Given a session for actor "keeper" with 2 messages
+    When I try to <operation> session id "x" * 200
+    Then the call fails with SessionNotFoundError mentioning "does not exist"
+    And the database is unchanged
+
+    Examples:
+      | operation           |
+      | append a message to |
+      | add token usage to  |
+      | export              |
+
   Scenario Outline: A session id that is not a string is refused
     Given a session for actor "keeper" with 2 messages
     When I try to <operation> session id <value>

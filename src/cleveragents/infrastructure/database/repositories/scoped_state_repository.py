@@ -46,6 +46,7 @@ from cleveragents.infrastructure.database.entity_mapping import (
 )
 from cleveragents.infrastructure.database.repositories.repository import Repository
 from cleveragents.infrastructure.database.repositories.session_message_repository import (
+    stored_message,
     take_sequences,
 )
 from cleveragents.infrastructure.database.retry import (
@@ -165,16 +166,7 @@ class ScopedStateRepository(Repository):
             if owner is None or tuple(owner) != (actor_name, user_id):
                 raise SessionNotFoundError(session_id)
             sequence = take_sequences(connection, parameters) - 1
-            message = SessionMessage(
-                id=message_id,
-                session_id=session_id,
-                sequence=sequence,
-                role=draft.role,
-                content=draft.content,
-                metadata=draft.metadata or {},
-                token_count=draft.token_count,
-                created_at=created_at,
-            )
+            message = stored_message(draft, message_id, session_id, sequence, created_at)
             connection.execute(INSERT_MESSAGE, message_row(message))
             _write_state(connection, actor_name, user_id, session_id, delta)
         return message

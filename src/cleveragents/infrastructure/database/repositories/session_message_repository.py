@@ -10,6 +10,7 @@ from typing import Any, NoReturn
 from sqlalchemy import Connection, Select, bindparam, delete, func, insert, select, update
 from sqlalchemy.sql.dml import Insert, Update
 
+from cleveragents.domain import limits
 from cleveragents.domain.errors import (
     SequenceConflictError,
     SessionIntegrityError,
@@ -147,7 +148,13 @@ class SessionMessageRepository(Repository):
             "expected_sequence": expected_sequence,
             "added": len(drafts),
         }
-        if len(drafts) == 1 and self._database.engine.dialect.name == "postgresql":
+        if (
+            len(drafts) == 1
+            and self._database.engine.dialect.name == "postgresql"
+            # A longer id names no stored session, but PostgreSQL would refuse it as a value
+            # for the insert's column while planning, before the update found nothing.
+            and len(session_id) <= limits.MAX_NEW_SESSION_ID_LENGTH
+        ):
             return [self._append_alone(attempt, parameters, drafts[0], message_ids[0])]
         with self._database.transaction(write=True, attempt=attempt) as connection:
             if attempt.is_retry:
@@ -160,16 +167,7 @@ class SessionMessageRepository(Repository):
             count = take_sequences(connection, parameters)
             first = count - len(drafts)
             messages = [
-                SessionMessage(
-                    id=message_id,
-                    session_id=session_id,
-                    sequence=first + index,
-                    role=draft.role,
-                    content=draft.content,
-                    metadata=draft.metadata or {},
-                    token_count=draft.token_count,
-                    created_at=created_at,
-                )
+                stored_message(draft, message_id, session_id, first + index, created_at)
                 for index, (draft, message_id) in enumerate(zip(drafts, message_ids, strict=True))
             ]
             rows = [message_row(message) for message in messages]
@@ -203,16 +201,7 @@ class SessionMessageRepository(Repository):
             sequence = connection.execute(statement, values).scalar()
             if sequence is None:
                 refuse_sequences(connection, parameters)
-        return SessionMessage(
-            id=message_id,
-            session_id=session_id,
-            sequence=sequence,
-            role=draft.role,
-            content=draft.content,
-            metadata=values["message_metadata"],
-            token_count=draft.token_count,
-            created_at=parameters["now"],
-        )
+        return stored_message(draft, message_id, session_id, sequence, parameters["now"])
 
     def pop_last(self, session_id: str, *, now: datetime) -> SessionMessage | None:
         """Delete and return the highest-sequence message, giving its sequence back.
@@ -334,6 +323,22 @@ class SessionMessageRepository(Repository):
     def count_for_session(self, session_id: str) -> int:
         with self.single_statement() as connection:
             return int(connection.execute(_COUNT_MESSAGES, {"session_id": session_id}).scalar_one())
+
+
+def stored_message(
+    draft: NewMessage, message_id: str, session_id: str, sequence: int, created_at: datetime
+) -> SessionMessage:
+    """The message ``draft`` becomes, stored under ``message_id`` at ``sequence``."""
+    return SessionMessage(
+        id=message_id,
+        session_id=session_id,
+        sequence=sequence,
+        role=draft.role,
+        content=draft.content,
+        metadata=draft.metadata or {},
+        token_count=draft.token_count,
+        created_at=created_at,
+    )
 
 
 def take_sequences(connection: Connection, parameters: dict[str, Any]) -> int:
