@@ -59,3 +59,11 @@ Feature: The async service for agent runtimes on an event loop
     Then the 4 appends were stored before the closing returned
     And every connection the service opened was closed by then
     And the event loop was told of no unretrieved error
+
+  Scenario: Connections opened for a burst of calls stay open for the next one
+    A pool that closes what it opened beyond its first five made every call of a busy
+    runtime open a new connection (several milliseconds on a server).
+    Given a session for actor "burst"
+    When a runtime makes 12 appends at once through one async service, twice
+    Then after each burst more than 5 of its connections were still open, and at most 12
+    And the session holds the 24 messages in order

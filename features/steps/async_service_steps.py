@@ -500,3 +500,43 @@ def then_connections_closed(context: Context) -> None:
 @then("the event loop was told of no unretrieved error")
 def then_nothing_unretrieved(context: Context) -> None:
     assert context.unretrieved == [], context.unretrieved
+
+
+# --- Connections kept for the next burst ---------------------------------------------------
+
+
+@when("a runtime makes {count:d} appends at once through one async service, twice")
+def when_two_bursts(context: Context, count: int) -> None:
+    before = open_connections(context)
+
+    async def scenario() -> list[int]:
+        kept = []
+        async with open_async(context) as service:
+            for burst in range(2):
+                await asyncio.gather(
+                    *(
+                        service.append_message(context.session.id, "user", f"{burst}-{n}")
+                        for n in range(count)
+                    )
+                )
+                kept.append(open_connections(context) - before)
+        return kept
+
+    context.kept_after_bursts = run(context, scenario())
+
+
+@then(
+    "after each burst more than {kept:d} of its connections were still open, and at most {most:d}"
+)
+def then_kept_after_bursts(context: Context, kept: int, most: int) -> None:
+    for still_open in context.kept_after_bursts:
+        assert kept < still_open <= most, f"open after each burst: {context.kept_after_bursts}"
+
+
+@then("the session holds the {count:d} messages in order")
+def then_holds_in_order(context: Context, count: int) -> None:
+    stored = context.service.get_messages(context.session.id)
+    assert [m.sequence for m in stored] == list(range(count)), [m.sequence for m in stored]
+    assert sorted(m.content for m in stored) == sorted(
+        f"{burst}-{n}" for burst in range(2) for n in range(count // 2)
+    )

@@ -20,6 +20,7 @@ from cleveragents.infrastructure.database.engine import (
     check_schema_option,
     default_database_url,
     in_schema,
+    pool_options,
     require_foreign_keys,
     schema_options,
 )
@@ -66,7 +67,10 @@ def async_access_for_url(
 
     check_schema_option(schema, parsed.get_backend_name())
     engine = create_async_engine(
-        parsed, hide_parameters=True, execution_options=schema_options(schema)
+        parsed,
+        hide_parameters=True,
+        execution_options=schema_options(schema),
+        **pool_options(parsed, {}),
     )
     return AsyncDatabaseAccess(
         lambda: Database(

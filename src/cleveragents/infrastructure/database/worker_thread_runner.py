@@ -9,8 +9,8 @@ from typing import TypeVar
 
 R = TypeVar("R")
 
-# Enough threads to keep a default connection pool (5 connections, 10 overflow) busy
-# without a thread per waiting task.
+# Enough threads to keep the library's connection pool (15 connections) busy without a
+# thread per waiting task.
 WORKER_THREADS = 16
 
 
