@@ -369,6 +369,10 @@ def refuse_sequences(connection: Connection, parameters: dict[str, Any]) -> NoRe
         SessionNotFoundError: no session has that id.
         SequenceConflictError: the session's next sequence is not ``expected_sequence``.
     """
+    if parameters["expected_sequence"] is None:
+        # The update had no other condition: the session did not exist when it ran. Reading
+        # the counter now could find one created since, and call that a conflict.
+        raise SessionNotFoundError(parameters["session_id"])
     actual = connection.execute(_READ_MESSAGE_COUNT, parameters).scalar()
     if actual is None:
         raise SessionNotFoundError(parameters["session_id"])
