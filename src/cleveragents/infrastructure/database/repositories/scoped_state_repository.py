@@ -46,6 +46,7 @@ from cleveragents.infrastructure.database.entity_mapping import (
 )
 from cleveragents.infrastructure.database.repositories.repository import Repository
 from cleveragents.infrastructure.database.repositories.session_message_repository import (
+    earlier_messages,
     stored_message,
     take_sequences,
 )
@@ -86,9 +87,6 @@ _SELECT_USER_STATE = select(user_state.c.name, user_state.c.value).where(
 )
 _SELECT_SESSION_STATE = select(session_state.c.name, session_state.c.value).where(
     session_state.c.session_id == bindparam("session_id")
-)
-_SELECT_MESSAGE_BY_ID = select(*MESSAGE_COLUMNS).where(
-    session_messages.c.id == bindparam("message_id")
 )
 
 
@@ -157,11 +155,10 @@ class ScopedStateRepository(Repository):
             "added": 1,
         }
         with self._database.transaction(write=True, attempt=attempt) as connection:
-            if attempt.is_retry:
-                earlier = connection.execute(_SELECT_MESSAGE_BY_ID, {"message_id": message_id})
-                stored = messages_from_result(earlier, session_id)
-                if stored:
-                    return stored[0]
+            if attempt.is_retry and (
+                stored := earlier_messages(connection, session_id, [message_id])
+            ):
+                return stored[0]
             owner = connection.execute(_SELECT_OWNER, parameters).first()
             if owner is None or tuple(owner) != (actor_name, user_id):
                 raise SessionNotFoundError(session_id)

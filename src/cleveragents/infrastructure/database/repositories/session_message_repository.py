@@ -157,13 +157,10 @@ class SessionMessageRepository(Repository):
         ):
             return [self._append_alone(attempt, parameters, drafts[0], message_ids[0])]
         with self._database.transaction(write=True, attempt=attempt) as connection:
-            if attempt.is_retry:
-                earlier = connection.execute(
-                    _SELECT_MESSAGES_BY_ID, {"message_ids": list(message_ids)}
-                )
-                stored = messages_from_result(earlier, session_id)
-                if stored:
-                    return stored
+            if attempt.is_retry and (
+                stored := earlier_messages(connection, session_id, message_ids)
+            ):
+                return stored
             count = take_sequences(connection, parameters)
             first = count - len(drafts)
             messages = [
@@ -183,11 +180,10 @@ class SessionMessageRepository(Repository):
         queues concurrent appenders as in the transaction."""
         session_id = parameters["session_id"]
         with self._database.single_statement(write=True, attempt=attempt) as connection:
-            if attempt.is_retry:
-                earlier = connection.execute(_SELECT_MESSAGES_BY_ID, {"message_ids": [message_id]})
-                stored = messages_from_result(earlier, session_id)
-                if stored:
-                    return stored[0]
+            if attempt.is_retry and (
+                stored := earlier_messages(connection, session_id, [message_id])
+            ):
+                return stored[0]
             values = {
                 **parameters,
                 "message_id": message_id,
@@ -323,6 +319,15 @@ class SessionMessageRepository(Repository):
     def count_for_session(self, session_id: str) -> int:
         with self.single_statement() as connection:
             return int(connection.execute(_COUNT_MESSAGES, {"session_id": session_id}).scalar_one())
+
+
+def earlier_messages(
+    connection: Connection, session_id: str, message_ids: Sequence[str]
+) -> list[SessionMessage]:
+    """The messages of ``message_ids`` already stored: on a retry, what an earlier attempt
+    committed before its answer was lost."""
+    found = connection.execute(_SELECT_MESSAGES_BY_ID, {"message_ids": list(message_ids)})
+    return messages_from_result(found, session_id)
 
 
 def stored_message(
